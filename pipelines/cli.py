@@ -1,0 +1,136 @@
+"""The `smartmon` command. Each subcommand is a thin wrapper around a job or a pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from smartmon.errors import SmartmonError
+
+log = logging.getLogger("smartmon")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in ("py4j", "urllib3", "alembic", "matplotlib", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _lake():
+    from smartmon.io import Lake
+    from smartmon.spark import get_spark
+
+    return Lake(get_spark())
+
+
+# ------------------------------------------------------------------------------ subcommands
+def cmd_tables(args: argparse.Namespace) -> int:
+    from smartmon.catalog_doc import catalog_markdown, catalog_text
+
+    print(catalog_markdown() if args.markdown else catalog_text())
+    return 0
+
+
+def cmd_stations(args: argparse.Namespace) -> int:
+    from jobs.silver import stations
+
+    lake = _lake()
+    summary = stations.run(lake)
+    print(f"silver.stations at {lake.path('silver.stations')}: {summary}")
+    return 0
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from pipelines.nightly import run_nightly
+    from pipelines.summary import print_lake_summary
+
+    lake = _lake()
+    t0 = time.monotonic()
+    outcomes = run_nightly(lake, args.date)
+    print(f"\nnightly {args.date} finished in {time.monotonic() - t0:.0f}s")
+    for o in outcomes:
+        extra = f" ({o.error})" if o.error else ""
+        print(f"  {o.status:8s} {o.task:28s} {o.seconds:6.1f}s  attempts={o.attempts}{extra}")
+    print_lake_summary(lake)
+    return 0 if all(o.status == "ok" for o in outcomes) else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    lake = _lake()
+    if not lake.exists("gold.pipeline_runs"):
+        print("no runs recorded yet: run `smartmon nightly --date YYYY-MM-DD`")
+        return 0
+    rows = (
+        lake.read("gold.pipeline_runs")
+        .orderBy("started_at", ascending=False)
+        .limit(args.limit)
+        .select("run_id", "task", "attempt", "status", "started_at", "ended_at", "rows_out", "error")
+        .collect()
+    )
+    for r in rows:
+        took = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else 0
+        print(f"{r.run_id:40s} {r.task:26s} #{r.attempt} {r.status:8s} {took:6.1f}s rows_out={r.rows_out} {r.error or ''}")
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartmon",
+        description="smartmon: national environmental-monitoring lakehouse (Spark + Delta + H3, Ray, MLflow).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--profile", help="profile name or file (default: $SMARTMON_PROFILE or local)")
+    parser.add_argument("--lake", help="lake root URI (overrides the profile and $SMARTMON_LAKE)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(fn=fn)
+        return p
+
+    p = add("tables", cmd_tables, "print the table catalog (every table, its columns, keys and properties)")
+    p.add_argument("--markdown", action="store_true", help="print TABLES.md instead")
+    add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
+    p = add("nightly", cmd_nightly, "run the nightly DAG for a date")
+    p.add_argument("--date", type=_date, required=True, help="run date, YYYY-MM-DD")
+    p = add("status", cmd_status, "show the last recorded pipeline task runs")
+    p.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "fn", None):
+        parser.print_help()
+        return 2
+    _setup_logging(args.verbose)
+    if args.profile:
+        os.environ["SMARTMON_PROFILE"] = args.profile
+    if args.lake:
+        os.environ["SMARTMON_LAKE"] = args.lake
+    try:
+        return args.fn(args)
+    except SmartmonError as exc:
+        print(f"smartmon: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

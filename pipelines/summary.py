@@ -1,0 +1,25 @@
+"""What a run built and where to look: printed at the end of `smartmon nightly`."""
+
+from __future__ import annotations
+
+from smartmon import catalog
+from smartmon.io import Lake
+
+
+def lake_summary(lake: Lake) -> list[tuple[str, int, int, str]]:
+    """(table, rows, version, path) for every declared table that exists."""
+    out = []
+    for spec in catalog.all_tables():
+        if not lake.exists(spec.fqn):
+            continue
+        out.append((spec.fqn, lake.read(spec.fqn).count(), lake.version(spec.fqn), lake.path(spec.fqn)))
+    return out
+
+
+def print_lake_summary(lake: Lake) -> None:
+    rows = lake_summary(lake)
+    print(f"\nlake: {lake.cfg.lake}  (profile {lake.cfg.profile}, data {lake.cfg.data_root})")
+    for fqn, n, version, _path in rows:
+        print(f"  {fqn:28s} {n:>12,d} rows  v{version}")
+    print(f"\ncatalog: smartmon tables (TABLES.md); read e.g. polars.read_delta('{lake.path('silver.stations')}')")
+    print(f"MLflow: {lake.cfg.mlflow_tracking_uri}   runs log: smartmon status")

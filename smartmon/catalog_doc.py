@@ -1,0 +1,45 @@
+"""Render the table registry for people: `smartmon tables` and TABLES.md."""
+
+from __future__ import annotations
+
+from smartmon import catalog
+
+HEADER = """# smartmon tables
+
+Generated from the table registry (`smartmon tables --markdown > TABLES.md`, or `make tables-doc`);
+a test fails when this file is out of date. Tables are Delta tables at `<lake>/<layer>/<table>`,
+readable by Spark, delta-rs (`deltalake`), Polars and DuckDB. Silver and gold tables have change
+data feed on; no table uses deletion vectors, type widening or identity columns, so delta-rs reads
+them all. Times are UTC instants unless a column says otherwise.
+"""
+
+
+def catalog_text() -> str:
+    lines = []
+    for spec in catalog.all_tables():
+        keys = ", ".join(spec.keys) or "-"
+        parts = f" partitioned by {', '.join(spec.partition_by)}" if spec.partition_by else ""
+        lines.append(f"{spec.fqn:28s} keys: {keys}{parts}")
+        lines.append(f"    {spec.description}")
+        lines.append(f"    columns: {', '.join(f'{c.name} {c.type}' for c in spec.columns)}")
+    return "\n".join(lines)
+
+
+def catalog_markdown() -> str:
+    out = [HEADER]
+    for layer in catalog.LAYERS:
+        specs = [s for s in catalog.all_tables() if s.layer == layer]
+        if not specs:
+            continue
+        out.append(f"\n## {layer}\n")
+        for spec in specs:
+            out.append(f"\n### `{spec.fqn}`\n\n{spec.description}\n")
+            out.append(f"- keys: {', '.join(f'`{k}`' for k in spec.keys) or '(none: append-only)'}")
+            if spec.partition_by:
+                out.append(f"- partitioned by: {', '.join(f'`{p}`' for p in spec.partition_by)}")
+            props = ", ".join(f"`{k}={v}`" for k, v in sorted(spec.properties.items()))
+            out.append(f"- properties: {props}\n")
+            out.append("| column | type | null | meaning |\n|---|---|---|---|")
+            for c in spec.columns:
+                out.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.doc} |")
+    return "\n".join(out) + "\n"

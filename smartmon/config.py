@@ -1,0 +1,128 @@
+"""Settings resolved from a profile file plus the environment.
+
+Switching between one machine and a cluster is configuration, never a code edit: a profile
+(infra/profiles/<name>.yaml, or any file named by SMARTMON_PROFILE) gives the defaults and the
+environment overrides single values (SMARTMON_LAKE, SMARTMON_DATA, RAY_ADDRESS, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smartmon.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROFILES_DIR = REPO_ROOT / "infra" / "profiles"
+JARS_DIR = REPO_ROOT / "infra" / "jvm" / "jars"
+SAMPLE_DATA = REPO_ROOT / "data" / "sample"
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+def _expand(value: Any) -> Any:
+    """Expand ${VAR} / ${VAR:-default} so one cluster profile fits every deployment."""
+    if isinstance(value, str):
+        return _VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+    if isinstance(value, dict):
+        return {k: _expand(v) for k, v in value.items()}
+    return value
+
+
+def _absolute(uri: str) -> str:
+    """Relative paths in a profile are relative to the repo root, not to the caller's cwd."""
+    if "://" in uri or uri.startswith("/"):
+        return uri
+    return str((REPO_ROOT / uri).resolve())
+
+
+def is_local_uri(uri: str) -> bool:
+    return "://" not in uri or uri.startswith("file://")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a job needs to know about where it runs."""
+
+    profile: str
+    spark_master: str
+    lake: str
+    data_root: Path
+    landing: str
+    ray_address: str | None
+    mlflow_tracking_uri: str
+    mlflow_artifact_root: str | None
+    spark_conf: dict[str, str] = field(default_factory=dict)
+
+    def table_path(self, layer: str, name: str) -> str:
+        """Tables live at <lake>/<layer>/<table>."""
+        return f"{self.lake.rstrip('/')}/{layer}/{name}"
+
+    @property
+    def is_local(self) -> bool:
+        return self.spark_master.startswith("local")
+
+
+def default_data_root() -> Path:
+    """The full shared data where it exists, else the small real sample bundled in the repo."""
+    env = os.environ.get("SMARTMON_DATA")
+    if env:
+        path = Path(env).expanduser().resolve()
+        if not path.is_dir():
+            raise ConfigError(f"SMARTMON_DATA={env} is not a directory")
+        return path
+    if SHARED_DATA.is_dir():
+        return SHARED_DATA
+    return SAMPLE_DATA
+
+
+def _profile_file(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    path = PROFILES_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+        raise ConfigError(f"unknown profile {name_or_path!r}: use one of {known} or a path to a .yaml file")
+    return path
+
+
+def load_settings(profile: str | None = None) -> Settings:
+    """Resolve settings: profile file first, then single-value environment overrides."""
+    name = profile or os.environ.get("SMARTMON_PROFILE", "local")
+    path = _profile_file(name)
+    try:
+        raw = _expand(yaml.safe_load(path.read_text()) or {})
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from exc
+    lake = os.environ.get("SMARTMON_LAKE") or raw.get("lake") or "./lake"
+    lake = _absolute(lake)
+    landing = os.environ.get("SMARTMON_LANDING") or raw.get("landing") or f"{lake}/_landing"
+    tracking = os.environ.get("MLFLOW_TRACKING_URI") or raw.get("mlflow_tracking_uri") or ""
+    if tracking.startswith("sqlite:///./"):
+        tracking = "sqlite:///" + _absolute(tracking[len("sqlite:///"):])
+    artifacts = raw.get("mlflow_artifact_root")
+    return Settings(
+        profile=path.stem,
+        spark_master=os.environ.get("SPARK_MASTER") or raw.get("spark_master") or "local[*]",
+        lake=lake,
+        data_root=default_data_root(),
+        landing=_absolute(landing),
+        ray_address=os.environ.get("RAY_ADDRESS") or raw.get("ray_address") or None,
+        mlflow_tracking_uri=tracking,
+        mlflow_artifact_root=_absolute(artifacts) if artifacts else None,
+        spark_conf={str(k): str(v) for k, v in (raw.get("spark_conf") or {}).items()},
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Process-wide settings; tests call settings.cache_clear() after changing the environment."""
+    return load_settings()

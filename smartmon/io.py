@@ -1,0 +1,205 @@
+"""The one I/O layer: every table read and write goes through Lake, which records row counts.
+
+Tables are path-based Delta tables at <lake>/<layer>/<name>, created on first use from the
+registry's declaration. Writes are retried when another writer committed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from smartmon import catalog
+from smartmon.catalog import TableSpec
+from smartmon.config import Settings, settings
+from smartmon.errors import ConcurrentCommitError, TableError, map_jvm_error
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+# Lineage that changes on every run; a re-run must not count as a change of contents.
+VOLATILE = frozenset({"batch_id", "ingested_at"})
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    table: str
+    operation: str
+    version: int
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_deleted: int = 0
+
+    @property
+    def rows_written(self) -> int:
+        return self.rows_inserted + self.rows_updated + self.rows_deleted
+
+
+def with_retry(fn: Callable[[], R], *, what: str, attempts: int = 5, base_delay: float = 0.5) -> R:
+    """Run fn, retrying with jittered exponential backoff when a Delta commit conflicts."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - mapped and re-raised below
+            mapped = map_jvm_error(exc)
+            if not isinstance(mapped, ConcurrentCommitError) or attempt == attempts:
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+            delay = base_delay * 2 ** (attempt - 1) * (1 + random.random())
+            log.warning("%s: concurrent commit (%s); retry %d in %.1fs", what, mapped, attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Lake:
+    spark: SparkSession
+    cfg: Settings = field(default_factory=settings)
+    writes: list[WriteResult] = field(default_factory=list)
+
+    # -- paths and existence -------------------------------------------------------------
+    def path(self, fqn: str) -> str:
+        spec = catalog.get(fqn)
+        return self.cfg.table_path(spec.layer, spec.name)
+
+    def exists(self, fqn: str) -> bool:
+        return DeltaTable.isDeltaTable(self.spark, self.path(fqn))
+
+    def ensure(self, fqn: str) -> TableSpec:
+        """Create the table from its declaration if it does not exist yet."""
+        spec = catalog.get(fqn)
+        if self.exists(fqn):
+            return spec
+        builder = DeltaTable.createIfNotExists(self.spark).location(self.path(fqn)).addColumns(spec.schema)
+        if spec.partition_by:
+            builder = builder.partitionedBy(*spec.partition_by)
+        for key, value in spec.properties.items():
+            builder = builder.property(key, value)
+        builder = builder.comment(spec.description[:200])
+        with_retry(builder.execute, what=f"create {fqn}")
+        log.info("created %s at %s", fqn, self.path(fqn))
+        return spec
+
+    # -- reads ------------------------------------------------------------------------------
+    def read(self, fqn: str, version: int | None = None) -> DataFrame:
+        self.ensure(fqn)
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.path(fqn))
+
+    def version(self, fqn: str) -> int:
+        self.ensure(fqn)
+        return int(DeltaTable.forPath(self.spark, self.path(fqn)).history(1).select("version").first()[0])
+
+    # -- writes -----------------------------------------------------------------------------
+    def conform(self, df: DataFrame, spec: TableSpec) -> DataFrame:
+        """Select and cast to the declared schema; refuse missing or undeclared columns."""
+        have = set(df.columns)
+        missing = [c for c in spec.column_names if c not in have]
+        extra = sorted(have - set(spec.column_names))
+        if missing or extra:
+            raise TableError(f"{spec.fqn}: missing columns {missing}, undeclared columns {extra}")
+        return df.select([F.col(c.name).cast(catalog.spark_type(c.type)).alias(c.name) for c in spec.columns])
+
+    def _record(self, fqn: str) -> WriteResult:
+        row = DeltaTable.forPath(self.spark, self.path(fqn)).history(1).select(
+            "version", "operation", "operationMetrics"
+        ).first()
+        metrics = row["operationMetrics"] or {}
+
+        def m(*names: str) -> int:
+            return sum(int(metrics.get(n, 0) or 0) for n in names)
+
+        if row["operation"] == "MERGE":
+            result = WriteResult(
+                fqn,
+                "MERGE",
+                row["version"],
+                rows_inserted=m("numTargetRowsInserted"),
+                rows_updated=m("numTargetRowsUpdated"),
+                rows_deleted=m("numTargetRowsDeleted"),
+            )
+        else:
+            result = WriteResult(
+                fqn, row["operation"], row["version"], rows_inserted=m("numOutputRows"), rows_deleted=m("numDeletedRows")
+            )
+        self.writes.append(result)
+        log.info(
+            "%s %s v%d: +%d ~%d -%d rows",
+            fqn,
+            result.operation,
+            result.version,
+            result.rows_inserted,
+            result.rows_updated,
+            result.rows_deleted,
+        )
+        return result
+
+    def append(self, df: DataFrame, fqn: str) -> WriteResult:
+        spec = self.ensure(fqn)
+        data = self.conform(df, spec)
+        with_retry(lambda: data.write.format("delta").mode("append").save(self.path(fqn)), what=f"append {fqn}")
+        return self._record(fqn)
+
+    def overwrite(self, df: DataFrame, fqn: str, replace_where: str | None = None) -> WriteResult:
+        """Replace the table, or only the rows matching replace_where (a SQL predicate)."""
+        spec = self.ensure(fqn)
+        data = self.conform(df, spec)
+        writer = data.write.format("delta").mode("overwrite")
+        if replace_where:
+            writer = writer.option("replaceWhere", replace_where)
+        with_retry(lambda: writer.save(self.path(fqn)), what=f"overwrite {fqn}")
+        return self._record(fqn)
+
+    def merge(
+        self,
+        df: DataFrame,
+        fqn: str,
+        *,
+        keys: Iterable[str] | None = None,
+        ignore_in_compare: Iterable[str] = VOLATILE,
+        delete_missing_where: str | None = None,
+    ) -> WriteResult:
+        """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
+        re-running a job with the same input changes no row; the Delta log keeps the history of
+        every corrected value. delete_missing_where removes target rows in that scope that the
+        source no longer has (used when a source is the full truth for a scope)."""
+        spec = self.ensure(fqn)
+        key_cols = list(keys or spec.keys)
+        if not key_cols:
+            raise TableError(f"{fqn} declares no keys; MERGE needs them")
+        data = self.conform(df, spec)
+        ignored = set(ignore_in_compare) | set(key_cols)
+        compare = [c for c in spec.column_names if c not in ignored]
+        on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in key_cols)
+        changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
+        target = DeltaTable.forPath(self.spark, self.path(fqn))
+
+        def run() -> None:
+            builder = (
+                target.alias("t")
+                .merge(data.alias("s"), on)
+                .whenMatchedUpdateAll(condition=changed)
+                .whenNotMatchedInsertAll()
+            )
+            if delete_missing_where:
+                builder = builder.whenNotMatchedBySourceDelete(condition=delete_missing_where)
+            builder.execute()
+
+        try:
+            with_retry(run, what=f"merge {fqn}")
+        except Exception as exc:
+            if "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE" in str(exc):
+                raise TableError(f"{fqn}: the rows to merge repeat a key {key_cols}; deduplicate first") from exc
+            raise
+        return self._record(fqn)
