@@ -36,7 +36,7 @@ def _lake():
 def cmd_tables(args: argparse.Namespace) -> int:
     from smartmon.catalog_doc import catalog_markdown, catalog_text
 
-    print(catalog_markdown() if args.markdown else catalog_text())
+    sys.stdout.write(catalog_markdown() if args.markdown else catalog_text() + "\n")
     return 0
 
 
@@ -46,6 +46,44 @@ def cmd_stations(args: argparse.Namespace) -> int:
     lake = _lake()
     summary = stations.run(lake)
     print(f"silver.stations at {lake.path('silver.stations')}: {summary}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jobs.bronze.ingest import SOURCES, reconcile
+    from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
+
+    if not args.all and not args.source:
+        print("smartmon ingest: give a SOURCE or --all", file=sys.stderr)
+        return 2
+    if args.source and args.source not in SOURCES:
+        print(f"smartmon ingest: unknown source {args.source!r}; known: {', '.join(SOURCES)}", file=sys.stderr)
+        return 2
+    lake = _lake()
+    reports = ingest_sources(lake, None if args.all else [args.source], [Path(p) for p in args.paths] or None)
+    print("bronze:")
+    for r in reports:
+        print("  " + r.line())
+    if not args.bronze_only:
+        print("silver:")
+        for job in SILVER_JOBS:
+            print(f"  {job:22s} {conform(lake, job)}")
+    print("reconciliation (from the tables: read = bronze + quarantine):")
+    for source, read, bronze, quar, lost in reconcile(lake):
+        print(f"  {source:14s} read={read:,} bronze={bronze:,} quarantine={quar:,} lost={lost}")
+    return 0 if all(r.lost == 0 for r in reports) else 1
+
+
+def cmd_hj212_receiver(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jobs.bronze.hj212_receiver import serve
+    from smartmon.config import settings
+
+    landing = Path(args.landing or settings().landing)
+    serve(landing, args.host, args.port, args.rotate_seconds)
     return 0
 
 
@@ -101,12 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--lake", dest="lake_sub", help="lake root URI (same as the global --lake)")
         p.set_defaults(fn=fn)
         return p
 
     p = add("tables", cmd_tables, "print the table catalog (every table, its columns, keys and properties)")
     p.add_argument("--markdown", action="store_true", help="print TABLES.md instead")
     add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
+    p = add("ingest", cmd_ingest, "ingest a source (or --all) into bronze, conform new batches into silver, reconcile")
+    p.add_argument("source", nargs="?", help="cnemc-archive | uci-beijing | kdd2018 | water-auto | hj212 | epa-pmf")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the source's folder in the data root)")
+    p.add_argument("--all", action="store_true", help="every source, from the data root and the landing zone")
+    p.add_argument("--bronze-only", action="store_true", help="stop after bronze")
+    p = add("hj212-receiver", cmd_hj212_receiver, "receive HJ 212 frames over TCP into the landing zone, with acknowledgements")
+    p.add_argument("--port", type=int, required=True, help="TCP port (0 picks a free one and prints it)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument("--landing", help="landing root (default: the profile's; frames go to <landing>/hj212/)")
+    p.add_argument("--rotate-seconds", type=float, default=3600.0, help="publish the landing file this often")
     p = add("nightly", cmd_nightly, "run the nightly DAG for a date")
     p.add_argument("--date", type=_date, required=True, help="run date, YYYY-MM-DD")
     p = add("status", cmd_status, "show the last recorded pipeline task runs")
@@ -123,8 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.profile:
         os.environ["SMARTMON_PROFILE"] = args.profile
-    if args.lake:
-        os.environ["SMARTMON_LAKE"] = args.lake
+    lake = getattr(args, "lake_sub", None) or args.lake
+    if lake:
+        os.environ["SMARTMON_LAKE"] = lake
     try:
         return args.fn(args)
     except SmartmonError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from jobs.silver import stations
+from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
 from pipelines.dag import RunContext, Task, TaskOutcome, run_dag
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
@@ -17,7 +18,29 @@ def _stations(ctx: RunContext) -> dict[str, int]:
     return stations.run(ctx.lake)
 
 
-TASKS: tuple[Task, ...] = (Task("silver.stations", _stations),)
+def _ingest(ctx: RunContext) -> dict[str, int]:
+    reports = ingest_sources(ctx.lake)
+    for r in reports:
+        print("  ingest", r.line())
+    lost = sum(r.lost for r in reports)
+    if lost:
+        raise RuntimeError(f"reconciliation: {lost} records neither in bronze nor in quarantine")
+    return {"rows_in": sum(r.total("read") for r in reports), "files_new": sum(f.status == "ingested" for r in reports for f in r.files)}
+
+
+def _silver(job: str):
+    def task(ctx: RunContext) -> dict[str, int]:
+        return conform(ctx.lake, job)
+
+    task.__name__ = f"conform_{job.split('.')[1]}"
+    return task
+
+
+TASKS: tuple[Task, ...] = (
+    Task("silver.stations", _stations),
+    Task("bronze.ingest", _ingest, ("silver.stations",)),
+    *(Task(job, _silver(job), ("bronze.ingest",)) for job in SILVER_JOBS),
+)
 
 
 def run_nightly(lake: Lake, run_date: date) -> list[TaskOutcome]:

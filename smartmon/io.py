@@ -111,10 +111,15 @@ class Lake:
             raise TableError(f"{spec.fqn}: missing columns {missing}, undeclared columns {extra}")
         return df.select([F.col(c.name).cast(catalog.spark_type(c.type)).alias(c.name) for c in spec.columns])
 
-    def _record(self, fqn: str) -> WriteResult:
-        row = DeltaTable.forPath(self.spark, self.path(fqn)).history(1).select(
-            "version", "operation", "operationMetrics"
-        ).first()
+    def _latest(self, fqn: str):
+        return DeltaTable.forPath(self.spark, self.path(fqn)).history(1).select("version", "operation", "operationMetrics").first()
+
+    def _record(self, fqn: str, before: int | None = None) -> WriteResult:
+        row = self._latest(fqn)
+        if before is not None and row["version"] == before:
+            result = WriteResult(fqn, "NOOP", before)  # nothing to write: Delta made no commit
+            self.writes.append(result)
+            return result
         metrics = row["operationMetrics"] or {}
 
         def m(*names: str) -> int:
@@ -145,10 +150,16 @@ class Lake:
         )
         return result
 
-    def append(self, df: DataFrame, fqn: str) -> WriteResult:
+    def append(self, df: DataFrame, fqn: str, *, txn: tuple[str, int] | None = None) -> WriteResult:
+        """Append rows. txn=(app_id, version) makes the append idempotent: Delta skips a write
+        whose app id already committed that version, so a batch re-run after a crash between
+        two commits does not append twice."""
         spec = self.ensure(fqn)
         data = self.conform(df, spec)
-        with_retry(lambda: data.write.format("delta").mode("append").save(self.path(fqn)), what=f"append {fqn}")
+        writer = data.write.format("delta").mode("append")
+        if txn:
+            writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
+        with_retry(lambda: writer.save(self.path(fqn)), what=f"append {fqn}")
         return self._record(fqn)
 
     def overwrite(self, df: DataFrame, fqn: str, replace_where: str | None = None) -> WriteResult:
@@ -184,6 +195,7 @@ class Lake:
         on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in key_cols)
         changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
         target = DeltaTable.forPath(self.spark, self.path(fqn))
+        before = int(self._latest(fqn)["version"])
 
         def run() -> None:
             builder = (
@@ -202,4 +214,4 @@ class Lake:
             if "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE" in str(exc):
                 raise TableError(f"{fqn}: the rows to merge repeat a key {key_cols}; deduplicate first") from exc
             raise
-        return self._record(fqn)
+        return self._record(fqn, before)

@@ -38,6 +38,7 @@ def record_id(*cols: Column) -> Column:
 def quarantine(lake: Lake, rows: DataFrame, stage: str) -> WriteResult:
     """MERGE refused records (columns: reason, raw_payload + lineage) into bronze.quarantine."""
     data = rows.withColumn("stage", F.lit(stage)).withColumn(
-        "record_id", record_id(F.col("source"), F.col("source_file"), F.col("source_line"), F.col("raw_payload"), F.col("reason"))
+        "record_id",
+        record_id(F.col("stage"), F.col("source"), F.col("source_file"), F.col("source_line"), F.col("raw_payload"), F.col("reason")),
     )
     return lake.merge(data.dropDuplicates(["record_id"]), "bronze.quarantine")

@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from smartmon.errors import InputError
-from smartmon.geo.admin import AdminReference, assign_admin_codes, haversine_km, read_admin_reference
+from smartmon.geo.admin import AdminReference, assign_admin_codes, haversine_km, normalize_place, read_admin_reference
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 CNEMC_LIST = Path("china_national_aq_hourly/StationList-2020.01.01.csv")
 KDD_LIST = Path("kddcup2018_beijing/Beijing_AirQuality_Stations_en.csv")
+KDD_MEO_LIST = Path("kddcup2018_beijing/beijing_meo_stations_geo.csv")
+KDD_GRID_LIST = Path("kddcup2018_beijing/Beijing_grid_weather_station.csv")
 UCI_DIR = Path("beijing_multisite")
 SAME_SITE_KM = 1.0
 SAME_SITE_NAME_KM = 10.0
@@ -82,6 +84,22 @@ def read_kdd_list(path: Path) -> pd.DataFrame:
     df["lon"] = pd.to_numeric(df.pop("longitude"), errors="coerce")
     df["lat"] = pd.to_numeric(df.pop("latitude"), errors="coerce")
     return df
+
+
+def read_kdd_meteo(meo: Path, grid: Path) -> pd.DataFrame:
+    """The 18 observed-meteorology stations and the 651 grid points (grid file: no header,
+    latitude before longitude)."""
+    m = pd.read_csv(meo, dtype=str)
+    if not {"station_id", "latitude", "longitude"} <= set(m.columns):
+        raise InputError(f"expected station_id, latitude, longitude columns, got {list(m.columns)}", file=str(meo), line=1)
+    m = pd.DataFrame({"station_id": m["station_id"], "lat": m["latitude"], "lon": m["longitude"],
+                      "network": "kdd2018-meo", "source_file": str(meo), "line": range(2, len(m) + 2)})
+    g = pd.read_csv(grid, header=None, names=["station_id", "lat", "lon"], dtype=str)
+    g = g.assign(network="kdd2018-grid", source_file=str(grid), line=range(1, len(g) + 1))
+    out = pd.concat([m, g], ignore_index=True)
+    out["lat"] = pd.to_numeric(out["lat"], errors="coerce")
+    out["lon"] = pd.to_numeric(out["lon"], errors="coerce")
+    return out
 
 
 def read_uci_sites(folder: Path) -> pd.DataFrame:
@@ -161,6 +179,25 @@ def municipal_stations(kdd: DataFrame) -> DataFrame:
     )
 
 
+def meteo_stations(meo: DataFrame) -> DataFrame:
+    """Meteorology stations and grid points: kind meteorology, no monitoring tier."""
+    return meo.select(
+        "station_id",
+        F.col("station_id").alias("name"),
+        F.lit(None).cast("array<string>").alias("former_names"),
+        F.lit(None).cast("string").alias("tier"),
+        F.lit("meteorology").alias("kind"),
+        "network",
+        F.lit("北京").alias("city_name"),
+        "lat",
+        "lon",
+        F.lit(None).cast("string").alias("station_class"),
+        F.col("line").alias("source_line"),
+        "source_file",
+        F.concat(F.lit("station-registry:"), F.col("network")).alias("source"),
+    )
+
+
 def link_same_sites(stations: DataFrame, national_pinyin: DataFrame) -> DataFrame:
     """same_site_as: the national station whose name's pinyin contains a non-national station's
     name and lies within SAME_SITE_NAME_KM (KDD and CNEMC positions of one site differ 1.7 to 7.4 km,
@@ -207,7 +244,7 @@ def run(lake: Lake, ref: AdminReference | None = None) -> dict[str, int]:
     """Build silver.stations and silver.station_aliases; quarantine what cannot be placed."""
     spark: SparkSession = lake.spark
     root = lake.cfg.data_root
-    files = {"cnemc": root / CNEMC_LIST, "kdd": root / KDD_LIST}
+    files = {"cnemc": root / CNEMC_LIST, "kdd": root / KDD_LIST, "meo": root / KDD_MEO_LIST, "grid": root / KDD_GRID_LIST}
     for path in files.values():
         if not path.exists():
             raise InputError("station list not found (is SMARTMON_DATA right?)", file=str(path))
@@ -223,7 +260,9 @@ def run(lake: Lake, ref: AdminReference | None = None) -> dict[str, int]:
                                 "station_id string, station_type string, lon double, lat double, line bigint")
     nat = national_stations(kept).withColumn("source_file", F.lit(str(files["cnemc"]))).withColumn("source", F.lit("station-registry:cnemc"))
     mun = municipal_stations(kdd).withColumn("source_file", F.lit(str(files["kdd"]))).withColumn("source", F.lit("station-registry:kdd2018"))
-    registry = nat.unionByName(mun)
+    meo = spark.createDataFrame(read_kdd_meteo(root / KDD_MEO_LIST, root / KDD_GRID_LIST),
+                                "station_id string, lat double, lon double, network string, source_file string, line bigint")
+    registry = nat.unionByName(mun).unionByName(meteo_stations(meo))
     placed = assign_admin_codes(registry, ref)
     pinyin = spark.createDataFrame(
         [(r.code, pinyin_key(r.name)) for r in kept.select("code", "name").collect()], "station_id string, pinyin string"
@@ -255,9 +294,45 @@ def run(lake: Lake, ref: AdminReference | None = None) -> dict[str, int]:
             F.lit(None).cast("bigint").alias("source_line"), F.col("site").alias("raw_payload"), "reason"))
     refused = refused.withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
     q = quarantine(lake, refused, stage="silver.stations")
-    counts = stations.groupBy("tier").count().collect()
+    counts = stations.groupBy("kind", "tier").count().collect()
     stations.unpersist()
-    summary = {f"stations_{r['tier']}": r["count"] for r in counts}
+    summary: dict[str, int] = {}
+    for r in counts:
+        key = f"stations_{r['tier'] or r['kind']}"
+        summary[key] = summary.get(key, 0) + r["count"]
     summary.update(stations_written=result.rows_written, aliases_uci=len(aliases), quarantined=q.rows_inserted)
     log.info("silver.stations: %s", summary)
     return summary
+
+
+def register_discovered(lake: Lake, found: list[dict], ref: AdminReference | None = None) -> None:
+    """Add stations a source introduces (e.g. a water export's section) to silver.stations.
+
+    Each dict gives station_id, name, tier, kind, network, city_name, county_name and lineage;
+    admin codes come from the names (the city, then the county within it)."""
+    if not found:
+        return
+    spark = lake.spark
+    ref = ref or read_admin_reference(spark, lake.cfg.data_root)
+    rows = spark.createDataFrame(
+        pd.DataFrame(found),
+        "station_id string, name string, tier string, kind string, network string, city_name string, "
+        "county_name string, source string, source_file string, source_line bigint, batch_id string, ingested_at timestamp",
+    )
+    base = rows.withColumn("lat", F.lit(None).cast("double")).withColumn("lon", F.lit(None).cast("double"))
+    placed = assign_admin_codes(base.drop("county_name"), ref).drop("county_code")
+    counties = ref.counties.select("county_code", F.col("city_code").alias("c_city"), F.col("county_norm").alias("c_norm"))
+    named = base.select("station_id", normalize_place(F.col("county_name")).alias("county_norm"))
+    county = placed.join(named, "station_id").join(
+        F.broadcast(counties), (F.col("city_code") == F.col("c_city")) & (F.col("county_norm") == F.col("c_norm")), "left"
+    )
+    out = county.select(
+        *[c for c in placed.columns if c != "admin_method"],
+        "county_code",
+        F.when(F.col("county_code").isNotNull(), "name").otherwise(F.col("admin_method")).alias("admin_method"),
+        F.lit(None).cast("array<string>").alias("former_names"),
+        F.lit(None).cast("string").alias("same_site_as"),
+        F.lit(None).cast("string").alias("station_class"),
+        *[F.lit(None).cast("bigint").alias(f"h3_r{r}") for r in (5, 7, 9)],
+    )
+    lake.merge(out.dropDuplicates(["station_id"]), "silver.stations")

@@ -24,7 +24,8 @@ STATIONS = register(
             Col("station_id", "string", "CNEMC code for national sites (e.g. 1001A); source id otherwise", False),
             Col("name", "string", "station name as published"),
             Col("former_names", "array<string>", "other names the same code was published under"),
-            Col("tier", "string", "national | provincial | municipal | county | township", False),
+            Col("tier", "string", "national | provincial | municipal | county | township; null for "
+                "external sources (meteorology stations, grid points)"),
             Col("kind", "string", "air | pm_composition | photochemical | traffic | supersite | "
                 "surface_water | pollution_source | meteorology", False),
             Col("network", "string", "publishing network, e.g. cnemc, beijing-municipal, kdd2018"),
@@ -60,5 +61,147 @@ STATION_ALIASES = register(
             Col("distance_km", "double", "distance between the two published positions, where both exist"),
         ),
         keys=("source", "source_station"),
+    )
+)
+
+
+_AIR_VALUES = [
+    ("so2", "SO2 1 h mean, ug/m3"), ("no2", "NO2 1 h mean, ug/m3"), ("co", "CO 1 h mean, mg/m3"),
+    ("o3", "O3 1 h mean, ug/m3"), ("pm10", "PM10 1 h mean, ug/m3"), ("pm25", "PM2.5 1 h mean, ug/m3"),
+]
+_PUBLISHED = [
+    ("pm25_24h", "PM2.5 24 h moving mean as the source published it"),
+    ("pm10_24h", "PM10 24 h moving mean as published"), ("so2_24h", "SO2 24 h moving mean as published"),
+    ("no2_24h", "NO2 24 h moving mean as published"), ("co_24h", "CO 24 h moving mean as published, mg/m3"),
+    ("o3_24h", "O3 maximum 1 h value of the last 24 h as published"),
+    ("o3_8h", "O3 8 h moving mean as published"), ("o3_8h_24h", "O3 maximum 8 h mean of the last 24 h as published"),
+    ("aqi_published", "real-time AQI as the source published it"),
+]
+
+AIR_HOURLY = register(
+    TableSpec(
+        layer="silver",
+        name="air_hourly",
+        description="Ambient air, one row per station and hour from every air source: the six "
+        "pollutants in standard units (CO mg/m3, others ug/m3) and, where a source publishes "
+        "them, its own moving values and AQI. ts is the end of the averaging hour in UTC.",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("ts", "timestamp", "end of the averaging hour, UTC", False),
+            Col("month", "string", "yyyy-MM of ts in Beijing time (partition)", False),
+            *(Col(n, "double", d) for n, d in _AIR_VALUES),
+            *(Col(n, "double", d) for n, d in _PUBLISHED),
+            Col("status", "string", "preliminary | audited"),
+            Col("source_unit", "string", "units the source used where they differ (e.g. 'co ug/m3')"),
+            *LINEAGE,
+        ),
+        keys=("station_id", "ts"),
+        partition_by=("month",),
+    )
+)
+
+METEO_HOURLY = register(
+    TableSpec(
+        layer="silver",
+        name="meteo_hourly",
+        description="Observed meteorology, one row per station (or grid point) and hour; wind "
+        "also as u/v vectors (the direction the wind blows from, meteorological convention).",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("ts", "timestamp", "observation hour, UTC", False),
+            Col("month", "string", "yyyy-MM of ts in Beijing time (partition)", False),
+            Col("temp_c", "double", "air temperature, degC"),
+            Col("pressure_hpa", "double", "station pressure, hPa"),
+            Col("humidity_pct", "double", "relative humidity, %"),
+            Col("dewpoint_c", "double", "dew point, degC"),
+            Col("rain_mm", "double", "precipitation in the hour, mm"),
+            Col("wind_speed_ms", "double", "m/s"),
+            Col("wind_dir_deg", "double", "direction the wind comes from, degrees; null when calm"),
+            Col("wind_u", "double", "eastward wind component, m/s"),
+            Col("wind_v", "double", "northward wind component, m/s"),
+            Col("weather", "string", "weather as the source wrote it"),
+            *LINEAGE,
+        ),
+        keys=("station_id", "ts"),
+        partition_by=("month",),
+    )
+)
+
+WATER_OBS = register(
+    TableSpec(
+        layer="silver",
+        name="water_obs",
+        description="Surface-water observations, one row per station, time and parameter, mg/L "
+        "unless the unit says otherwise. Values are kept as sent: QC flags absurd ones.",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("ts", "timestamp", "observation time, UTC", False),
+            Col("parameter", "string", "water_temp, ph, do, turbidity, conductivity, codmn, nh3n, tp, tn, "
+                "quality_class", False),
+            Col("value", "double", "the value in unit"),
+            Col("unit", "string", "mg/L, degC, NTU, uS/cm, pH, class"),
+            Col("value_text", "string", "the value exactly as sent (precision matters to QC)"),
+            *LINEAGE,
+        ),
+        keys=("station_id", "ts", "parameter"),
+    )
+)
+
+HJ212_VALUES = register(
+    TableSpec(
+        layer="silver",
+        name="hj212_values",
+        description="Values carried by HJ 212 frames (ambient, water and pollution-source devices), "
+        "one row per device, data time, command, pollutant code and field, with the device's "
+        "data flag so QC can trace maintenance and calibration.",
+        columns=(
+            Col("mn", "string", "device id (MN)", False),
+            Col("data_time", "timestamp", "DataTime of the payload, UTC (sent in Beijing time)", False),
+            Col("cn", "string", "command: 2011 real-time, 2051 minute, 2061 hour, 2031 day", False),
+            Col("st", "string", "system type: 21 surface water, 22 air, 27 VOC, 31/32 sources"),
+            Col("code", "string", "pollutant code as sent (a34004, w01018, 2005-style 011 ...)", False),
+            Col("parameter", "string", "smartmon parameter name where the code is known"),
+            Col("field", "string", "Rtd | Avg | Min | Max | Cou | ZsRtd ...", False),
+            Col("value", "double", "numeric value"),
+            Col("data_flag", "string", "the code's -Flag (N, F, M, S, D, C, T, B; 2005 codes kept)"),
+            Col("crc", "string", "CRC of the frame it came from"),
+            *LINEAGE,
+        ),
+        keys=("mn", "data_time", "cn", "code", "field"),
+    )
+)
+
+CONFORMED_BATCHES = register(
+    TableSpec(
+        layer="silver",
+        name="conformed_batches",
+        description="Which bronze batches each silver job has conformed. A job takes the ingested "
+        "batches not listed here, so a run that failed after ingest is completed by the next.",
+        columns=(
+            Col("job", "string", "silver table the job writes", False),
+            Col("batch_id", "string", "bronze batch", False),
+            Col("conformed_at", "timestamp", "UTC"),
+        ),
+        keys=("job", "batch_id"),
+    )
+)
+
+SPECIATION = register(
+    TableSpec(
+        layer="silver",
+        name="speciation",
+        description="PM-composition and photochemical (VOC) samples in the PMF layout: one row per "
+        "sample and species with its uncertainty. The EPA PMF5 example sites keep their US origin "
+        "(network us-epa-pmf5); sample times are the site's local time as published.",
+        columns=(
+            Col("station_id", "string", "silver.stations key, e.g. EPA-batonrouge", False),
+            Col("dataset", "string", "feed name", False),
+            Col("sample_time", "timestamp", "sample start, local time at the site (no zone given)", False),
+            Col("species", "string", "species as named by the feed", False),
+            Col("concentration", "double", "ug/m3 (PM) or ppbC (VOC) as published"),
+            Col("uncertainty", "double", "same unit"),
+            *LINEAGE,
+        ),
+        keys=("station_id", "sample_time", "species"),
     )
 )

@@ -26,9 +26,11 @@ def test_every_national_station_with_coordinates_and_all_municipal(registry, dat
     ids = set(registry.column("station_id").to_pylist())
     assert with_coords <= ids
     assert {r["监测点编码"] for r in rows} <= ids  # also those without coordinates, by rule
-    tiers = registry.group_by("tier").aggregate([("station_id", "count")]).to_pydict()
-    counts = dict(zip(tiers["tier"], tiers["station_id_count"], strict=True))
-    assert counts == {"national": len({r["监测点编码"] for r in rows}), "municipal": 35}
+    tiers = registry.group_by(["tier", "kind"]).aggregate([("station_id", "count")]).to_pydict()
+    counts = {(t, k): n for t, k, n in zip(tiers["tier"], tiers["kind"], tiers["station_id_count"], strict=True)}
+    assert counts[("national", "air")] == len({r["监测点编码"] for r in rows})
+    assert counts[("municipal", "air")] + counts[("municipal", "traffic")] == 35
+    assert counts[(None, "meteorology")] == 18 + 651  # KDD observed stations and grid points
 
 
 def test_h3_cells_equal_h3_py(registry):
@@ -93,5 +95,7 @@ def test_rerun_changes_nothing(lake, stations_built, admin_ref):
     job.run(lake, admin_ref)
     merge = [w for w in lake.writes if w.table == "silver.stations"][-1]
     assert merge.rows_written == 0
-    assert lake.read("silver.stations").count() == sum(v for k, v in stations_built.items() if k.startswith("stations_") and k != "stations_written")
+    assert lake.read("silver.stations").where("kind <> 'surface_water'").count() == sum(
+        v for k, v in stations_built.items() if k.startswith("stations_") and k != "stations_written"
+    )
     assert lake.version("silver.stations") >= before

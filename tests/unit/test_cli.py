@@ -21,10 +21,20 @@ def test_help_lists_only_real_subcommands():
 
 def test_every_task_definition_loads_and_orders():
     tasks = order(nightly.TASKS)
-    assert [t.name for t in tasks][0] == "silver.stations"
+    names = [t.name for t in tasks]
+    assert names[:2] == ["silver.stations", "bronze.ingest"]
     for t in tasks:
-        module = importlib.import_module(t.fn.__module__)
-        assert callable(getattr(module, t.fn.__name__))
+        assert callable(t.fn) and importlib.import_module(t.fn.__module__)
+    from jobs.silver.pipeline import SILVER_JOBS
+    from smartmon import catalog
+
+    for job, (adapters, run) in SILVER_JOBS.items():
+        assert job in names and callable(run)
+        catalog.get(job)
+    from jobs.bronze.ingest import ADAPTERS
+
+    for adapter in ADAPTERS.values():
+        catalog.get(adapter.BRONZE)
 
 
 def test_bad_date_is_refused_with_a_clear_message():

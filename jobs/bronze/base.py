@@ -1,0 +1,131 @@
+"""What every source adapter shares: reading lines exactly as sent, and the parse result.
+
+An adapter turns one format into bronze rows and checks nothing else (conformance happens in
+silver). It refuses only what it cannot read: bytes that are not valid in the declared
+encoding, lines with the wrong number of fields, frames that fail their own checksum.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+
+@dataclass
+class Parsed:
+    """The result of parsing one file: accepted rows, refused records, and how many were read."""
+
+    rows: pa.Table
+    rejects: list[tuple[int | None, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    records_read: int = 0
+
+    @property
+    def records_accepted(self) -> int:
+        return self.records_read - len(self.rejects)
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based
+    text: str | None  # None when the bytes did not decode
+    raw: bytes
+
+
+def read_lines(path: Path, encoding: str = "utf-8") -> Iterator[Line]:
+    """Yield every line of a file with its number; undecodable lines keep their raw bytes.
+
+    Lines are split on LF (CRLF's CR is dropped); a final line without LF is still a line (a
+    truncated record then fails its field count, not silently disappears)."""
+    data = path.read_bytes()
+    if encoding.lower().replace("-", "") in ("utf8", "utf8sig") and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    parts = data.split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    for i, raw in enumerate(parts, start=1):
+        raw = raw.removesuffix(b"\r")
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            text = None
+        yield Line(i, text, raw)
+
+
+def raw_text(line: Line) -> str:
+    """The payload to keep in quarantine: text where it decoded, else the bytes as latin-1."""
+    return line.text if line.text is not None else line.raw.decode("latin-1")
+
+
+def decode_reason(line: Line, encoding: str) -> str:
+    try:
+        line.raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return f"not valid {encoding} at byte {exc.start} of the line ({exc.reason})"
+    return "undecodable"
+
+
+def split_csv(text: str, delimiter: str = ",") -> list[str]:
+    return next(csv.reader([text], delimiter=delimiter), [])
+
+
+def csv_records(
+    path: Path,
+    expected_header: list[str] | None = None,
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    skip_blank: bool = False,
+) -> tuple[list[str], list[tuple[int, list[str]]], list[tuple[int | None, str, str]], int]:
+    """(header, [(line, fields)], rejects, records_read) for a delimited file.
+
+    Every line after the header is a record; a record is refused when it does not decode, or
+    has a different field count than the header. skip_blank ignores lines holding only
+    delimiters and whitespace (the EPA files end with 27 such lines): they are counted as read
+    and listed as refused with reason 'blank line', so the reconciliation still balances."""
+    lines = read_lines(path, encoding)
+    first = next(lines, None)
+    if first is None or first.text is None:
+        header: list[str] = []
+        rejects = [(1, raw_text(first), "header missing or undecodable")] if first else [(None, "", "empty file")]
+        return header, [], rejects, len(rejects)
+    header = [h.strip() for h in split_csv(first.text, delimiter)]
+    rejects: list[tuple[int | None, str, str]] = []
+    refused_file = None
+    if expected_header is not None and header[: len(expected_header)] != expected_header:
+        refused_file = f"file refused: header {header[:len(expected_header)]} is not the expected {expected_header}"
+    records: list[tuple[int, list[str]]] = []
+    read = 0
+    for line in lines:
+        read += 1
+        if refused_file:
+            rejects.append((line.number, raw_text(line), refused_file))
+            continue
+        if line.text is None:
+            rejects.append((line.number, raw_text(line), decode_reason(line, encoding)))
+            continue
+        if skip_blank and not line.text.replace(delimiter, "").strip():
+            rejects.append((line.number, line.text, "blank line"))
+            continue
+        try:
+            fields = split_csv(line.text, delimiter)
+        except csv.Error as exc:
+            rejects.append((line.number, line.text, f"unparseable line: {exc}"))
+            continue
+        if len(fields) != len(header):
+            rejects.append((line.number, line.text, f"expected {len(header)} fields, got {len(fields)}"))
+            continue
+        records.append((line.number, fields))
+    return header, records, rejects, read
+
+
+def table(columns: dict[str, list], lines: list[int], maps: dict[str, list] | None = None) -> pa.Table:
+    """Bronze rows: every value as text (map columns for a source's variable headers), plus the line."""
+    arrays = {k: pa.array(v, type=pa.string()) for k, v in columns.items()}
+    for k, v in (maps or {}).items():
+        arrays[k] = pa.array(v, type=pa.map_(pa.string(), pa.string()))
+    arrays["source_line"] = pa.array(lines, type=pa.int64())
+    return pa.table(arrays)

@@ -1,0 +1,189 @@
+"""The bronze runner: new landing files of a source -> its bronze table, refused records ->
+bronze.quarantine, one manifest row per file -> bronze.ingest_batches.
+
+Only new files are read: a file whose SHA-256 was ingested before under the same path is
+skipped; the same bytes under another path are a duplicate file and are quarantined (one
+record naming both paths). Every file is reconciled: records read = accepted + quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pyarrow as pa
+from pyspark.sql import functions as F
+
+from jobs.bronze import cnemc_archive, epa_pmf, hj212, kdd2018, kdd2018_meo, uci_beijing, water_auto
+from smartmon.errors import InputError
+from smartmon.io import Lake
+from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
+
+log = logging.getLogger(__name__)
+
+ADAPTERS: dict[str, ModuleType] = {
+    m.NAME: m for m in (cnemc_archive, uci_beijing, kdd2018, kdd2018_meo, water_auto, hj212, epa_pmf)
+}
+# Source names users type -> the adapters that read them.
+SOURCES: dict[str, tuple[str, ...]] = {
+    "cnemc-archive": ("cnemc-archive",),
+    "uci-beijing": ("uci-beijing",),
+    "kdd2018": ("kdd2018", "kdd2018-meo"),
+    "water-auto": ("water-auto",),
+    "hj212": ("hj212",),
+    "epa-pmf": ("epa-pmf",),
+}
+
+
+@dataclass
+class FileReport:
+    path: str
+    sha256: str
+    status: str  # ingested | skipped | duplicate
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class IngestReport:
+    source: str
+    batch_id: str | None
+    files: list[FileReport] = field(default_factory=list)
+
+    def total(self, what: str) -> int:
+        return sum(getattr(f, what) for f in self.files)
+
+    @property
+    def lost(self) -> int:
+        return self.total("read") - self.total("accepted") - self.total("quarantined")
+
+    def line(self) -> str:
+        new = sum(f.status == "ingested" for f in self.files)
+        return (
+            f"{self.source:14s} files new={new} skipped={sum(f.status == 'skipped' for f in self.files)} "
+            f"duplicate={sum(f.status == 'duplicate' for f in self.files)}  read={self.total('read'):,} = "
+            f"bronze {self.total('accepted'):,} + quarantine {self.total('quarantined'):,}  lost={self.lost}"
+        )
+
+
+def adapters_for(source: str) -> list[ModuleType]:
+    if source not in SOURCES:
+        raise InputError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    return [ADAPTERS[n] for n in SOURCES[source]]
+
+
+def discover(folder: Path, adapter: ModuleType) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and adapter.matches(p))
+
+
+def expand(paths: list[Path], adapter: ModuleType, data_root: Path) -> list[Path]:
+    """The adapter's files under the given paths (files as given, folders searched), or in its
+    folder of the data root when no path is given."""
+    if not paths:
+        folder = data_root / adapter.FOLDER
+        return discover(folder, adapter) if folder.is_dir() else []
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found += discover(p, adapter)
+        elif p.exists():
+            found.append(p)
+        else:
+            raise InputError("no such file or folder", file=str(p))
+    return sorted(set(found))
+
+
+def _known_files(lake: Lake, source: str) -> dict[str, str]:
+    rows = lake.read("bronze.ingest_batches").where(F.col("source") == source).where("status = 'ingested'")
+    return {r.file_sha256: r.source_file for r in rows.select("file_sha256", "source_file").collect()}
+
+
+def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> IngestReport:
+    spark = lake.spark
+    known = _known_files(lake, adapter.NAME)
+    seen_now: dict[str, str] = {}
+    todo: list[tuple[Path, str]] = []
+    reports: list[FileReport] = []
+    dup_rows = []
+    for path in files:
+        sha = sha256_file(path)
+        earlier = known.get(sha) or seen_now.get(sha)
+        if earlier == str(path):
+            reports.append(FileReport(str(path), sha, "skipped"))
+            continue
+        if earlier:
+            reason = f"duplicate file: same SHA-256 as {earlier}, already ingested"
+            log.warning("%s: %s", path, reason)
+            reports.append(FileReport(str(path), sha, "duplicate", read=1, quarantined=1))
+            dup_rows.append((str(path), None, str(path), reason))
+            continue
+        seen_now[sha] = str(path)
+        todo.append((path, sha))
+    if not todo and not dup_rows:
+        return IngestReport(adapter.NAME, None, reports)
+
+    batch = batch_id_for(adapter.NAME, [sha for _, sha in todo] + [r[0] for r in dup_rows])
+    ingested_at = now_utc()
+    tables, rejects = [], list(dup_rows)
+    for i, (path, sha) in enumerate(todo, start=1):
+        parsed = adapter.parse(path)
+        n = parsed.rows.num_rows
+        t = parsed.rows
+        for name, value, typ in (("source", adapter.NAME, pa.string()), ("source_file", str(path), pa.string()),
+                                 ("batch_id", batch, pa.string())):
+            t = t.append_column(name, pa.array([value] * n, type=typ))
+        t = t.append_column("ingested_at", pa.array([ingested_at] * n, type=pa.timestamp("us")))
+        tables.append(t)
+        rejects += [(str(path), line, raw, reason) for line, raw, reason in parsed.rejects]
+        reports.append(FileReport(str(path), sha, "ingested", parsed.records_read, parsed.records_accepted, len(parsed.rejects)))
+        if parsed.rejects:
+            first = parsed.rejects[0]
+            log.warning("%s:%s: %s (%d refused in this file)", path, first[0], first[2], len(parsed.rejects))
+        if i % 10 == 0 or i == len(todo):
+            log.info("%s: parsed %d/%d files", adapter.NAME, i, len(todo))
+
+    versions: dict[str, int] = {}
+    tables = [t for t in tables if t.num_rows]
+    if tables:
+        data = pa.concat_tables(tables, promote_options="default")
+        result = lake.append(spark.createDataFrame(data), adapter.BRONZE, txn=(batch, 0))
+        versions[adapter.BRONZE] = result.version
+    if rejects:
+        q = spark.createDataFrame(rejects, "source_file string, source_line bigint, raw_payload string, reason string")
+        q = q.withColumn("source", F.lit(adapter.NAME)).withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
+        versions["bronze.quarantine"] = quarantine(lake, q, stage=f"bronze:{adapter.NAME}").version
+    manifest = [
+        (batch, adapter.NAME, r.path, r.sha256, Path(r.path).stat().st_size, r.read, r.accepted, r.quarantined,
+         adapter.BRONZE, json.dumps(versions, sort_keys=True), r.status, ingested_at)
+        for r in reports if r.status != "skipped"
+    ]
+    lake.merge(spark.createDataFrame(manifest, lake.ensure("bronze.ingest_batches").schema), "bronze.ingest_batches")
+    report = IngestReport(adapter.NAME, batch, reports)
+    log.info(report.line())
+    return report
+
+
+def ingest(lake: Lake, source: str, paths: list[Path] | None = None) -> list[IngestReport]:
+    """Ingest a source from the given paths, or from its folder in the data root."""
+    return [ingest_adapter(lake, a, expand(paths or [], a, lake.cfg.data_root)) for a in adapters_for(source)]
+
+
+def reconcile(lake: Lake) -> list[tuple[str, int, int, int, int]]:
+    """(source, read, in bronze, in quarantine, lost) counted from the tables themselves: the
+    manifest's records_read against bronze rows and quarantine rows per ingested file."""
+    batches = lake.read("bronze.ingest_batches").where("status <> 'skipped'")
+    out = []
+    for adapter in ADAPTERS.values():
+        mine = batches.where(F.col("source") == adapter.NAME)
+        read = mine.agg(F.sum("records_read")).first()[0] or 0
+        if not read:
+            continue
+        files = [r.source_file for r in mine.where("status = 'ingested'").select("source_file").collect()]
+        bronze = lake.read(adapter.BRONZE).where(F.col("source_file").isin(files)).count() if files else 0
+        quar = lake.read("bronze.quarantine").where(F.col("source") == adapter.NAME).where(F.col("stage").startswith("bronze")).count()
+        out.append((adapter.NAME, int(read), bronze, quar, int(read) - bronze - quar))
+    return out

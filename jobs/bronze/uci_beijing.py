@@ -1,0 +1,31 @@
+"""uci-beijing: UCI Beijing Multi-Site air quality and meteorology (PRSA_Data_<site>_*.csv)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from jobs.bronze.base import Parsed, csv_records, table
+
+NAME = "uci-beijing"
+BRONZE = "bronze.uci_hourly"
+HEADER = ["No", "year", "month", "day", "hour", "PM2.5", "PM10", "SO2", "NO2", "CO", "O3",
+          "TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM", "station"]
+COLUMNS = ["no", "year", "month", "day", "hour", "pm25", "pm10", "so2", "no2", "co", "o3",
+           "temp", "pres", "dewp", "rain", "wd", "wspm", "station"]
+
+
+FOLDER = "beijing_multisite"
+
+
+def matches(path: Path) -> bool:
+    return path.name.startswith("PRSA_Data_") and path.suffix == ".csv"
+
+
+def parse(path: Path) -> Parsed:
+    _, records, rejects, read = csv_records(path, HEADER)
+    cols: dict[str, list] = {c: [] for c in COLUMNS}
+    for _, fields in records:
+        for c, v in zip(COLUMNS, fields, strict=True):
+            cols[c].append(v)
+    return Parsed(table(cols, [line for line, _ in records]), rejects, read)

@@ -1,0 +1,57 @@
+"""Conformance helpers shared by the silver jobs: time conventions, numbers, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from smartmon.catalog import LINEAGE
+
+BEIJING = "Asia/Shanghai"
+LINEAGE_COLS = [c.name for c in LINEAGE]
+
+
+def beijing_to_utc(local: Column) -> Column:
+    """A Beijing wall-clock time (UTC+8, no DST since 1991) as a UTC instant."""
+    return F.to_utc_timestamp(local, BEIJING)
+
+
+def month_local(ts: Column) -> Column:
+    return F.date_format(F.from_utc_timestamp(ts, BEIJING), "yyyy-MM")
+
+
+def number(text: Column) -> Column:
+    return F.trim(text).try_cast("double")
+
+
+def invalid_number(text: Column, missing: Iterable[str] = ("",)) -> Column:
+    """True where text is present, not a missing token, and not a number."""
+    t = F.trim(text)
+    return t.isNotNull() & ~t.isin(*missing) & t.try_cast("double").isNull()
+
+
+def refusals(rows: DataFrame, reason: Column, payload: Column) -> DataFrame:
+    """Rows refused in silver, shaped for smartmon.lineage.quarantine."""
+    return rows.select(reason.alias("reason"), payload.alias("raw_payload"), *LINEAGE_COLS)
+
+
+def unknown_stations(cells: DataFrame, stations: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(cells of registered stations, refusals for the rest).
+
+    One refusal per unknown station and file (first line, number of lines): the rows stay in
+    bronze, so the quarantine record points at them instead of repeating each one."""
+    known = stations.select("station_id")
+    ok = cells.join(F.broadcast(known), "station_id", "left_semi")
+    bad = (
+        cells.join(F.broadcast(known), "station_id", "left_anti")
+        .groupBy("station_id", "source", "source_file", "batch_id")
+        .agg(F.min("source_line").alias("source_line"), F.countDistinct("source_line").alias("n"), F.min("ingested_at").alias("ingested_at"))
+    )
+    return ok, refusals(
+        bad,
+        F.concat(F.lit("unknown station "), F.col("station_id"), F.lit(" (not in silver.stations); "),
+                 F.col("n").cast("string"), F.lit(" lines of this file from this line on, kept in bronze")),
+        F.col("station_id"),
+    )

@@ -1,0 +1,65 @@
+"""Ingest to silver: bronze adapters for every source, then each silver job on the bronze
+batches it has not conformed yet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+from jobs.bronze.ingest import SOURCES, IngestReport, ingest
+from jobs.silver import air_hourly, hj212_values, meteo_hourly, speciation, water_obs
+from smartmon.io import Lake
+from smartmon.lineage import now_utc
+
+log = logging.getLogger(__name__)
+
+# silver table -> (adapters it reads, job)
+SILVER_JOBS: dict[str, tuple[tuple[str, ...], Callable[[Lake, dict[str, list[str]] | None], dict[str, int]]]] = {
+    "silver.air_hourly": (("cnemc-archive", "uci-beijing", "kdd2018"), air_hourly.run),
+    "silver.meteo_hourly": (("uci-beijing", "kdd2018-meo"), meteo_hourly.run),
+    "silver.water_obs": (("water-auto",), water_obs.run),
+    "silver.hj212_values": (("hj212",), hj212_values.run),
+    "silver.speciation": (("epa-pmf",), speciation.run),
+}
+
+
+def ingest_sources(lake: Lake, sources: list[str] | None = None, paths: list[Path] | None = None) -> list[IngestReport]:
+    """Bronze for the given sources (default all) from paths, the data root and the landing zone."""
+    if lake.read("silver.stations").limit(1).count() == 0:
+        from jobs.silver import stations
+
+        log.info("silver.stations is empty: building the station registry first")
+        stations.run(lake)
+    reports = []
+    for source in sources or list(SOURCES):
+        reports += ingest(lake, source, paths)
+        landing = Path(lake.cfg.landing) / source
+        if not paths and landing.is_dir():
+            reports += ingest(lake, source, [landing])
+    return reports
+
+
+def pending_batches(lake: Lake, job: str, adapters: tuple[str, ...]) -> dict[str, list[str]]:
+    batches = lake.read("bronze.ingest_batches").where(F.col("source").isin(*adapters)).where("status = 'ingested'")
+    done = lake.read("silver.conformed_batches").where(F.col("job") == job).select("batch_id")
+    todo = batches.select("source", "batch_id").distinct().join(done, "batch_id", "left_anti").collect()
+    out: dict[str, list[str]] = {}
+    for r in todo:
+        out.setdefault(r.source, []).append(r.batch_id)
+    return out
+
+
+def conform(lake: Lake, job: str) -> dict[str, int]:
+    adapters, run = SILVER_JOBS[job]
+    todo = pending_batches(lake, job, adapters)
+    if not todo:
+        log.info("%s: no new bronze batches", job)
+        return {"rows_in": 0}
+    summary = run(lake, todo)
+    rows = [(job, b, now_utc()) for ids in todo.values() for b in ids]
+    lake.merge(lake.spark.createDataFrame(rows, lake.ensure("silver.conformed_batches").schema), "silver.conformed_batches")
+    summary["batches"] = len(rows)
+    return summary

@@ -1,0 +1,1 @@
+"""Domain rules from the national standards (numbers in ../shared/STANDARDS.md)."""

@@ -1,0 +1,154 @@
+"""Ingestion end to end on real files (and copies with injected faults): bronze, quarantine,
+reconciliation, silver conformance, idempotence, delta-rs as an independent reader."""
+
+import csv
+import shutil
+
+import pyarrow.compute as pc
+import pytest
+from deltalake import DeltaTable
+from pyspark.sql import functions as F
+
+from jobs.bronze.ingest import ingest, reconcile
+from jobs.silver.pipeline import SILVER_JOBS, conform
+from smartmon import catalog
+
+CNEMC_DAYS = ["20190101", "20190102"]
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory, data_root):
+    d = tmp_path_factory.mktemp("landing")
+    (d / "cnemc").mkdir()
+    for day in CNEMC_DAYS:
+        shutil.copy(data_root / f"china_national_aq_hourly/china_sites_{day}.csv", d / "cnemc")
+    # A third day with two faults: a station code nobody knows, and a non-numeric cell.
+    raw = (data_root / "china_national_aq_hourly/china_sites_20190102.csv").read_text(encoding="utf-8").split("\n")
+    raw[0] = raw[0].replace(",1001A,", ",9999Z,", 1)
+    fields = raw[4].split(",")
+    fields[4] = "abc"  # line 5, station column 2
+    raw[4] = ",".join(fields)
+    (d / "cnemc" / "china_sites_20190103.csv").write_text("\n".join(raw).replace("20190102", "20190103"), encoding="utf-8")
+    (d / "uci").mkdir()
+    shutil.copy(data_root / "beijing_multisite/PRSA_Data_Dongsi_20130301-20170228.csv", d / "uci")
+    (d / "kdd").mkdir()
+    shutil.copy(data_root / "kddcup2018_beijing/api_aq_2018-04/bj_aq_2018-04-30-0_2018-04-30-23.csv", d / "kdd")
+    shutil.copytree(data_root / "china_surface_water", d / "water")
+    shutil.copytree(data_root / "hj212_messages", d / "hj212")
+    (d / "epa").mkdir()
+    for f in ("Dataset-StLouis-con.csv", "Dataset-StLouis-unc.csv"):
+        shutil.copy(data_root / "epa_pmf_esat" / f, d / "epa")
+    return d
+
+
+SOURCES = [("cnemc-archive", "cnemc"), ("uci-beijing", "uci"), ("kdd2018", "kdd"), ("water-auto", "water"), ("hj212", "hj212"), ("epa-pmf", "epa")]
+
+
+@pytest.fixture(scope="module")
+def ingested(lake, stations_built, landing):
+    reports = [r for source, sub in SOURCES for r in ingest(lake, source, [landing / sub])]
+    silver = {job: conform(lake, job) for job in SILVER_JOBS}
+    return reports, silver
+
+
+def _present_station_hours(files, known):
+    present = set()
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            for row in reader:
+                for station, value in zip(header[3:], row[3:], strict=True):
+                    if value != "" and station in known:
+                        present.add((station, row[0], row[1]))
+    return present
+
+
+def test_reconciliation_balances_for_every_source(lake, ingested):
+    reports, _ = ingested
+    assert all(r.lost == 0 for r in reports), [r.line() for r in reports]
+    table = {row[0]: row for row in reconcile(lake)}
+    for source in ("cnemc-archive", "uci-beijing", "kdd2018", "water-auto", "hj212", "epa-pmf"):
+        assert table[source][4] == 0, table[source]
+
+
+def test_one_silver_row_per_station_hour_present(lake, ingested, landing):
+    known = {r.station_id for r in lake.read("silver.stations").select("station_id").collect()}
+    expected = _present_station_hours(sorted((landing / "cnemc").glob("*.csv")), known)
+    got = lake.read("silver.air_hourly").where(F.col("source_file").startswith(str(landing / "cnemc")))
+    assert got.count() == len(expected)
+    assert got.select("station_id", "ts").distinct().count() == len(expected)
+
+
+def test_cnemc_time_convention_and_values(lake, ingested):
+    row = lake.read("silver.air_hourly").where("station_id = '1001A' AND ts = '2019-01-01 00:00:00'").first()
+    # 2019-01-01 hour 8 in Beijing (mean of 07:00-08:00) is 00:00 UTC.
+    with open(lake.cfg.data_root / "china_national_aq_hourly/china_sites_20190101.csv", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["hour"] == "8"]
+    by_type = {r["type"]: (float(r["1001A"]) if r["1001A"] else None) for r in rows}
+    assert row.pm25 == by_type["PM2.5"] and row.co == by_type["CO"]
+    assert row.aqi_published == by_type["AQI"] and row.o3_8h == by_type["O3_8h"] and row.pm25_24h == by_type["PM2.5_24h"]
+
+
+def test_injected_faults_are_quarantined_with_file_and_line(lake, ingested, landing):
+    q = lake.read("bronze.quarantine").where(F.col("source_file") == str(landing / "cnemc" / "china_sites_20190103.csv")).collect()
+    reasons = {(r.source_line, r.reason.split(" (")[0]) for r in q}
+    assert (5, "non-numeric value for pm25_24h at station 1002A") in reasons or any(
+        line == 5 and "non-numeric" in reason for line, reason in reasons
+    )
+    assert any("unknown station 9999Z" in r.reason and r.source_line == 2 for r in q)
+
+
+def test_hj212_bad_crc_frames_are_quarantined_and_the_rest_land(lake, ingested):
+    bronze = lake.read("bronze.hj212_frames").where(F.col("source") == "hj212")
+    assert bronze.select("crc").distinct().count() >= 17 and bronze.count() >= 19
+    bad = lake.read("bronze.quarantine").where("source = 'hj212' AND stage = 'bronze:hj212'")
+    assert bad.where(F.col("reason").contains("CRC mismatch")).count() == 8
+    values = lake.read("silver.hj212_values").where("code = 'a34004'").count()
+    assert values >= 1
+
+
+def test_uci_units_and_aliases(lake, ingested):
+    b = lake.read("bronze.uci_hourly").where("station = 'Dongsi' AND no = '1'").first()
+    s = lake.read("silver.air_hourly").where("station_id = '1003A' AND ts = '2013-02-28 16:00:00'").first()
+    assert s.co == pytest.approx(float(b.co) / 1000) and s.source_unit == "co ug/m3"
+    m = lake.read("silver.meteo_hourly").where("station_id = '1003A' AND ts = '2013-02-28 16:00:00'").first()
+    assert m.wind_dir_deg == 337.5 and m.wind_u > 0 and m.wind_v < 0  # NNW wind blows towards SSE
+
+
+def test_absurd_water_values_are_kept_for_qc(lake, ingested):
+    top = lake.read("silver.water_obs").where("parameter = 'nh3n'").agg(F.max("value")).first()[0]
+    assert top == 70765.0
+    station = lake.read("silver.stations").where("station_id = 'SW-zhakou-guo'").first()
+    assert station.tier == "national" and station.county_code == "330106" and station.kind == "surface_water"
+
+
+def test_reingest_changes_nothing(lake, ingested, landing):
+    versions = {t.fqn: lake.version(t.fqn) for t in catalog.all_tables() if t.layer == "bronze" and lake.exists(t.fqn) and t.name != "ingest_batches"}
+    counts = {job: lake.read(job).count() for job in SILVER_JOBS}
+    again = [r for source, sub in SOURCES for r in ingest(lake, source, [landing / sub])]
+    assert all(f.status == "skipped" for r in again for f in r.files)
+    assert {job: conform(lake, job) for job in SILVER_JOBS} == {job: {"rows_in": 0} for job in SILVER_JOBS}
+    assert versions == {fqn: lake.version(fqn) for fqn in versions}
+    assert counts == {job: lake.read(job).count() for job in SILVER_JOBS}
+
+
+def test_same_bytes_under_another_path_are_a_duplicate_file(lake, ingested, landing, tmp_path):
+    copy = tmp_path / "resent" / "china_sites_20190101.csv"
+    copy.parent.mkdir()
+    shutil.copy(landing / "cnemc" / "china_sites_20190101.csv", copy)
+    (report,) = ingest(lake, "cnemc-archive", [copy])
+    assert [f.status for f in report.files] == ["duplicate"] and report.lost == 0
+    q = lake.read("bronze.quarantine").where(F.col("source_file") == str(copy)).first()
+    assert "duplicate file" in q.reason and str(landing / "cnemc") in q.reason
+
+
+def test_every_table_reads_back_with_delta_rs(lake, ingested):
+    for spec in catalog.all_tables():
+        if not lake.exists(spec.fqn):
+            continue
+        table = DeltaTable(lake.path(spec.fqn)).to_pyarrow_table()
+        assert table.num_rows == lake.read(spec.fqn).count(), spec.fqn
+        assert set(spec.column_names) == set(table.column_names), spec.fqn
+    stations = DeltaTable(lake.path("silver.stations")).to_pyarrow_table()
+    assert pc.sum(pc.equal(stations.column("kind"), "supersite")).as_py() == 1  # EPA St. Louis
