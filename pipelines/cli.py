@@ -44,7 +44,7 @@ def cmd_stations(args: argparse.Namespace) -> int:
     from jobs.silver import stations
 
     lake = _lake()
-    summary = stations.run(lake)
+    summary = stations.run(lake, force=args.force)
     print(f"silver.stations at {lake.path('silver.stations')}: {summary}")
     return 0
 
@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("tables", cmd_tables, "print the table catalog (every table, its columns, keys and properties)")
     p.add_argument("--markdown", action="store_true", help="print TABLES.md instead")
-    add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
+    p = add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
+    p.add_argument("--force", action="store_true", help="rebuild even if the lists have not changed")
     p = add("ingest", cmd_ingest, "ingest a source (or --all) into bronze, conform new batches into silver, reconcile")
     p.add_argument("source", nargs="?", help="cnemc-archive | uci-beijing | kdd2018 | water-auto | hj212 | epa-pmf")
     p.add_argument("paths", nargs="*", help="files or folders (default: the source's folder in the data root)")

@@ -41,6 +41,8 @@ KDD_MEO_LIST = Path("kddcup2018_beijing/beijing_meo_stations_geo.csv")
 KDD_GRID_LIST = Path("kddcup2018_beijing/Beijing_grid_weather_station.csv")
 UCI_DIR = Path("beijing_multisite")
 SAME_SITE_KM = 1.0
+# Bump when a rule above changes, so an unchanged set of lists is rebuilt under the new rules.
+RULES_VERSION = "2"
 SAME_SITE_NAME_KM = 10.0
 
 
@@ -240,8 +242,11 @@ def match_uci_sites(uci: pd.DataFrame, national_beijing: pd.DataFrame) -> tuple[
 
 
 # ------------------------------------------------------------------------------------------ runner
-def run(lake: Lake, ref: AdminReference | None = None) -> dict[str, int]:
-    """Build silver.stations and silver.station_aliases; quarantine what cannot be placed."""
+def run(lake: Lake, ref: AdminReference | None = None, *, force: bool = False) -> dict[str, int]:
+    """Build silver.stations and silver.station_aliases; quarantine what cannot be placed.
+
+    Skipped when the registry was already built from the same list files under the same
+    RULES_VERSION (the batch id hashes both), unless force."""
     spark: SparkSession = lake.spark
     root = lake.cfg.data_root
     files = {"cnemc": root / CNEMC_LIST, "kdd": root / KDD_LIST, "meo": root / KDD_MEO_LIST, "grid": root / KDD_GRID_LIST}
@@ -249,7 +254,10 @@ def run(lake: Lake, ref: AdminReference | None = None) -> dict[str, int]:
         if not path.exists():
             raise InputError("station list not found (is SMARTMON_DATA right?)", file=str(path))
     uci_files = sorted((root / UCI_DIR).glob("PRSA_Data_*.csv"))
-    batch = batch_id_for("station-registry", [sha256_file(p) for p in [*files.values(), *uci_files]])
+    batch = batch_id_for("station-registry", [RULES_VERSION] + [sha256_file(p) for p in [*files.values(), *uci_files]])
+    if not force and lake.read("silver.stations").where(F.col("batch_id") == batch).limit(1).count():
+        log.info("silver.stations: already built from these lists (%s); skipped", batch)
+        return {"skipped": 1}
     ingested_at = now_utc()
     ref = ref or read_admin_reference(spark, root)
 

@@ -22,3 +22,33 @@ PIPELINE_RUNS = register(
         keys=("run_id", "task", "attempt"),
     )
 )
+
+AQI_HOURLY = register(
+    TableSpec(
+        layer="gold",
+        name="aqi_hourly",
+        description="Real-time (hourly) AQI per station by HJ 633, every IAQI, primary pollutant(s), "
+        "category and colour. The rule set follows the observation date (HJ 633-2012 before "
+        "2026-03-01, HJ 633-2026 from then) unless the job was run with a pinned rule set.",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("ts", "timestamp", "end of the averaging hour, UTC", False),
+            Col("rule_set", "string", "HJ633-2012 | HJ633-2026", False),
+            Col("month", "string", "yyyy-MM in Beijing time (partition)", False),
+            Col("aqi", "int", "AQI (null when no pollutant, or 2026 rule 5.3 withholds it)"),
+            Col("primary_pollutant", "string", "pollutant(s) whose IAQI equals the AQI when AQI > 50, comma-separated"),
+            Col("level", "int", "1..6"),
+            Col("category", "string", "优 良 轻度污染 中度污染 重度污染 严重污染"),
+            Col("colour", "string", "category colour, #RRGGBB"),
+            Col("iaqi_so2", "int", "SO2 1 h IAQI"),
+            Col("iaqi_no2", "int", "NO2 1 h IAQI"),
+            Col("iaqi_co", "int", "CO 1 h IAQI"),
+            Col("iaqi_o3", "int", "O3 1 h IAQI"),
+            Col("iaqi_pm10", "int", "PM10 IAQI (24 h table)"),
+            Col("iaqi_pm25", "int", "PM2.5 IAQI (24 h table)"),
+            Col("n_pollutants", "int", "pollutants with a valid value"),
+        ),
+        keys=("station_id", "ts", "rule_set"),
+        partition_by=("month",),
+    )
+)

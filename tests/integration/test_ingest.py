@@ -12,43 +12,8 @@ from pyspark.sql import functions as F
 from jobs.bronze.ingest import ingest, reconcile
 from jobs.silver.pipeline import SILVER_JOBS, conform
 from smartmon import catalog
+from tests.conftest import SOURCES
 
-CNEMC_DAYS = ["20190101", "20190102"]
-
-
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory, data_root):
-    d = tmp_path_factory.mktemp("landing")
-    (d / "cnemc").mkdir()
-    for day in CNEMC_DAYS:
-        shutil.copy(data_root / f"china_national_aq_hourly/china_sites_{day}.csv", d / "cnemc")
-    # A third day with two faults: a station code nobody knows, and a non-numeric cell.
-    raw = (data_root / "china_national_aq_hourly/china_sites_20190102.csv").read_text(encoding="utf-8").split("\n")
-    raw[0] = raw[0].replace(",1001A,", ",9999Z,", 1)
-    fields = raw[4].split(",")
-    fields[4] = "abc"  # line 5, station column 2
-    raw[4] = ",".join(fields)
-    (d / "cnemc" / "china_sites_20190103.csv").write_text("\n".join(raw).replace("20190102", "20190103"), encoding="utf-8")
-    (d / "uci").mkdir()
-    shutil.copy(data_root / "beijing_multisite/PRSA_Data_Dongsi_20130301-20170228.csv", d / "uci")
-    (d / "kdd").mkdir()
-    shutil.copy(data_root / "kddcup2018_beijing/api_aq_2018-04/bj_aq_2018-04-30-0_2018-04-30-23.csv", d / "kdd")
-    shutil.copytree(data_root / "china_surface_water", d / "water")
-    shutil.copytree(data_root / "hj212_messages", d / "hj212")
-    (d / "epa").mkdir()
-    for f in ("Dataset-StLouis-con.csv", "Dataset-StLouis-unc.csv"):
-        shutil.copy(data_root / "epa_pmf_esat" / f, d / "epa")
-    return d
-
-
-SOURCES = [("cnemc-archive", "cnemc"), ("uci-beijing", "uci"), ("kdd2018", "kdd"), ("water-auto", "water"), ("hj212", "hj212"), ("epa-pmf", "epa")]
-
-
-@pytest.fixture(scope="module")
-def ingested(lake, stations_built, landing):
-    reports = [r for source, sub in SOURCES for r in ingest(lake, source, [landing / sub])]
-    silver = {job: conform(lake, job) for job in SILVER_JOBS}
-    return reports, silver
 
 
 def _present_station_hours(files, known):

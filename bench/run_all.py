@@ -1,0 +1,27 @@
+"""`make bench`: run every benchmark in bench/ and rewrite bench/RESULTS.md.
+
+Each benchmark is a module with main(); they run one after another (never two Spark or Ray
+workloads at once on a 2-core machine)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+BENCHMARKS = ["bench.h3_indexing"]
+
+
+def main() -> int:
+    for name in BENCHMARKS:
+        t0 = time.monotonic()
+        print(f"== {name}", flush=True)
+        module = importlib.import_module(name)
+        module.main(*getattr(module, "DEFAULT_ARGS", ()))
+        print(f"== {name}: {time.monotonic() - t0:.0f}s", flush=True)
+    print("results: bench/RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""AQI by HJ 633: breakpoint tables of both rule sets, IAQI, AQI, primary pollutant, category.
+
+The tables are data; two evaluators read them: `iaqi()` (plain Python, the reference the
+property tests use) and `iaqi_column()` (a Spark CASE expression built from the same table, so
+the Spark job and the reference cannot drift apart).
+
+Rule sets: HJ 633-2012 applies to observations before 2026-03-01 and HJ 633-2026 from then
+(../shared/STANDARDS.md); a caller can pin either.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+IAQI_LEVELS = (0, 50, 100, 150, 200, 300, 400, 500)
+SWITCH_DATE = date(2026, 3, 1)
+HJ633_2012 = "HJ633-2012"
+HJ633_2026 = "HJ633-2026"
+RULE_SETS = (HJ633_2012, HJ633_2026)
+
+_COMMON = {
+    "so2_24h": (0, 50, 150, 475, 800, 1600, 2100, 2620),
+    "so2_1h": (0, 150, 500, 650, 800),
+    "no2_24h": (0, 40, 80, 180, 280, 565, 750, 940),
+    "no2_1h": (0, 100, 200, 700, 1200, 2340, 3090, 3840),
+    "co_24h": (0, 2, 4, 14, 24, 36, 48, 60),
+    "co_1h": (0, 5, 10, 35, 60, 90, 120, 150),
+    "o3_1h": (0, 160, 200, 300, 400, 800, 1000, 1200),
+    "o3_8h": (0, 100, 160, 215, 265, 800),
+}
+BREAKPOINTS: dict[str, dict[str, tuple[float, ...]]] = {
+    HJ633_2012: {**_COMMON, "pm10_24h": (0, 50, 150, 250, 350, 420, 500, 600), "pm25_24h": (0, 35, 75, 115, 150, 250, 350, 500)},
+    HJ633_2026: {**_COMMON, "pm10_24h": (0, 50, 120, 250, 350, 420, 500, 600), "pm25_24h": (0, 35, 60, 115, 150, 250, 350, 500)},
+}
+
+CATEGORIES = (  # (upper AQI, level, name, colour)
+    (50, 1, "优", "#00E400"),
+    (100, 2, "良", "#FFFF00"),
+    (150, 3, "轻度污染", "#FF7E00"),
+    (200, 4, "中度污染", "#FF0000"),
+    (300, 5, "重度污染", "#99004C"),
+    (math.inf, 6, "严重污染", "#7E0023"),
+)
+DISPLAY = {"so2": "SO2", "no2": "NO2", "co": "CO", "o3": "O3", "o3_8h": "O3_8h", "pm10": "PM10", "pm25": "PM2.5"}
+
+
+def rule_set_for(day: date | datetime) -> str:
+    d = day.date() if isinstance(day, datetime) else day
+    return HJ633_2026 if d >= SWITCH_DATE else HJ633_2012
+
+
+def round_concentration(value: float, pollutant: str) -> float:
+    """GB/T 8170 rounding (round half to even): whole ug/m3, CO to 0.1 mg/m3."""
+    q = Decimal("0.1") if pollutant.startswith("co") else Decimal("1")
+    return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_EVEN))
+
+
+def iaqi(conc: float | None, table: str, rule_set: str = HJ633_2012) -> int | None:
+    """IAQI of a rounded concentration, rounded up; None when missing or negative.
+
+    Above the top of a full table (IAQI 500) the IAQI is 500: CNEMC publishes AQI 500 for such
+    hours (found in the January 2019 archive, README "AQI agreement"). Above the top of the
+    short tables (SO2 1 h, O3 8 h) it is None and the caller applies the standard's rule."""
+    if conc is None or (isinstance(conc, float) and math.isnan(conc)):
+        return None
+    bp = BREAKPOINTS[rule_set][table]
+    c = round_concentration(conc, table)
+    if c < 0:
+        return None
+    for i in range(1, len(bp)):
+        if c <= bp[i]:
+            lo, hi = bp[i - 1], bp[i]
+            il, ih = IAQI_LEVELS[i - 1], IAQI_LEVELS[i]
+            return math.ceil((ih - il) / (hi - lo) * (c - lo) + il - 1e-9)
+    return 500 if len(bp) == len(IAQI_LEVELS) else None
+
+
+def category(aqi: int | None) -> tuple[int, str, str] | None:
+    if aqi is None:
+        return None
+    for upper, level, name, colour in CATEGORIES:
+        if aqi <= upper:
+            return level, name, colour
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class HourlyAqi:
+    aqi: int | None
+    iaqi: dict[str, int | None]
+    primary: str | None
+
+
+def hourly_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012, *, so2_24h: float | None = None) -> HourlyAqi:
+    """Real-time (hourly) AQI from 1 h values (PM with the 24 h table), by the rule set's
+    above-range rules; conc keys: so2, no2, co, o3, pm10, pm25 (o3_8h optional)."""
+    out: dict[str, int | None] = {
+        "so2": iaqi(conc.get("so2"), "so2_1h", rule_set),
+        "no2": iaqi(conc.get("no2"), "no2_1h", rule_set),
+        "co": iaqi(conc.get("co"), "co_1h", rule_set),
+        "o3": iaqi(conc.get("o3"), "o3_1h", rule_set),
+        "pm10": iaqi(conc.get("pm10"), "pm10_24h", rule_set),
+        "pm25": iaqi(conc.get("pm25"), "pm25_24h", rule_set),
+    }
+    if conc.get("so2") is not None and out["so2"] is None:  # SO2 1 h above 800
+        out["so2"] = 200 if rule_set == HJ633_2026 else iaqi(so2_24h, "so2_24h", rule_set)
+    if conc.get("o3_8h") is not None:
+        v = iaqi(conc["o3_8h"], "o3_8h", rule_set)
+        out["o3_8h"] = v if v is not None else (300 if rule_set == HJ633_2026 else out["o3"])
+    return _combine(out, rule_set, expected=6)
+
+
+def _combine(out: dict[str, int | None], rule_set: str, expected: int) -> HourlyAqi:
+    present = {k: v for k, v in out.items() if v is not None}
+    if not present:
+        return HourlyAqi(None, out, None)
+    aqi = max(present.values())
+    n_core = sum(1 for k in ("so2", "no2", "co", "o3", "pm10", "pm25") if out.get(k) is not None)
+    if rule_set == HJ633_2026 and n_core < expected and aqi <= 100:
+        return HourlyAqi(None, out, None)  # 2026 §5.3: with a pollutant missing, publish only AQI > 100
+    primary = ",".join(DISPLAY[k] for k, v in present.items() if v == aqi) if aqi > 50 else None
+    return HourlyAqi(aqi, out, primary)
+
+
+# ------------------------------------------------------------------------------ Spark side
+def _round_col(c: Column, table: str) -> Column:
+    return F.bround(c, 1) if table.startswith("co") else F.bround(c, 0)
+
+
+def iaqi_column(conc: Column, table: str, rule_set: str | Column) -> Column:
+    """The IAQI as a Spark expression from the same breakpoints as iaqi(); null when missing,
+    negative or above the table. rule_set may be a literal or a column holding its name."""
+
+    def for_set(rs: str) -> Column:
+        bp = BREAKPOINTS[rs][table]
+        c = _round_col(conc, table)
+        expr = F.lit(500) if len(bp) == len(IAQI_LEVELS) else None
+        for i in range(len(bp) - 1, 0, -1):
+            lo, hi, il, ih = bp[i - 1], bp[i], IAQI_LEVELS[i - 1], IAQI_LEVELS[i]
+            val = F.ceil((F.lit(ih - il) / F.lit(hi - lo)) * (c - F.lit(lo)) + F.lit(il) - F.lit(1e-9))
+            expr = F.when(c <= F.lit(hi), val) if expr is None else F.when(c <= F.lit(hi), val).otherwise(expr)
+        return F.when(conc.isNull() | (c < 0), F.lit(None)).otherwise(expr).cast("int")
+
+    if isinstance(rule_set, str):
+        return for_set(rule_set)
+    return F.when(rule_set == F.lit(HJ633_2026), for_set(HJ633_2026)).otherwise(for_set(HJ633_2012))
+
+
+def category_columns(aqi: Column) -> tuple[Column, Column, Column]:
+    level = name = colour = None
+    for upper, lv, nm, col in reversed(CATEGORIES):
+        cond = aqi <= F.lit(upper) if upper != math.inf else F.lit(True)
+        level = F.when(cond, F.lit(lv)) if level is None else F.when(cond, F.lit(lv)).otherwise(level)
+        name = F.when(cond, F.lit(nm)) if name is None else F.when(cond, F.lit(nm)).otherwise(name)
+        colour = F.when(cond, F.lit(col)) if colour is None else F.when(cond, F.lit(col)).otherwise(colour)
+    nul = aqi.isNull()
+    return (F.when(nul, None).otherwise(level), F.when(nul, None).otherwise(name), F.when(nul, None).otherwise(colour))
