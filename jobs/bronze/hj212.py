@@ -3,7 +3,6 @@ and the hj212_messages dataset export (TSV with a 'message' column)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from jobs.bronze.base import Line, Parsed, decode_reason, raw_text, read_lines, split_csv, table

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table

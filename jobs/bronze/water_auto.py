@@ -7,7 +7,6 @@ found by magnitude checks (SOURCE.txt), not the header's."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table

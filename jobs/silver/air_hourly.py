@@ -18,7 +18,9 @@ import logging
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, invalid_number, month_local, refusals, unknown_stations
+from jobs.silver.conform import (
+    LINEAGE_COLS, beijing_to_utc, bronze_rows, invalid_number, month_local, refusals, unknown_stations,
+)
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -106,21 +108,16 @@ def to_rows(cells: DataFrame) -> DataFrame:
     return rows.withColumn("month", month_local(F.col("ts"))).withColumn("status", F.lit("preliminary"))
 
 
-def _filter_batches(df: DataFrame, batches: list[str] | None) -> DataFrame:
-    return df if batches is None else df.where(F.col("batch_id").isin(batches))
-
-
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Conform new bronze batches (all bronze when batches is None) into silver.air_hourly."""
-    b = batches or {}
     stations = lake.read("silver.stations")
     parts = []
-    if batches is None or b.get("cnemc-archive"):
-        parts.append((cnemc_cells(_filter_batches(lake.read("bronze.cnemc_hourly"), b.get("cnemc-archive"))), ("",)))
-    if batches is None or b.get("uci-beijing"):
-        parts.append((uci_cells(_filter_batches(lake.read("bronze.uci_hourly"), b.get("uci-beijing")), lake.read("silver.station_aliases")), ("", "NA")))
-    if batches is None or b.get("kdd2018"):
-        parts.append((kdd_cells(_filter_batches(lake.read("bronze.kdd_aq"), b.get("kdd2018"))), ("",)))
+    if (rows := bronze_rows(lake, "bronze.cnemc_hourly", "cnemc-archive", batches)) is not None:
+        parts.append((cnemc_cells(rows), ("",)))
+    if (rows := bronze_rows(lake, "bronze.uci_hourly", "uci-beijing", batches)) is not None:
+        parts.append((uci_cells(rows, lake.read("silver.station_aliases")), ("", "NA")))
+    if (rows := bronze_rows(lake, "bronze.kdd_aq", "kdd2018", batches)) is not None:
+        parts.append((kdd_cells(rows), ("",)))
     if not parts:
         return {"rows_in": 0}
     cells = None

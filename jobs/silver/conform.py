@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from smartmon.catalog import LINEAGE
+
+if TYPE_CHECKING:
+    from smartmon.io import Lake
 
 BEIJING = "Asia/Shanghai"
 LINEAGE_COLS = [c.name for c in LINEAGE]
@@ -22,14 +26,21 @@ def month_local(ts: Column) -> Column:
     return F.date_format(F.from_utc_timestamp(ts, BEIJING), "yyyy-MM")
 
 
-def number(text: Column) -> Column:
-    return F.trim(text).try_cast("double")
-
-
 def invalid_number(text: Column, missing: Iterable[str] = ("",)) -> Column:
     """True where text is present, not a missing token, and not a number."""
     t = F.trim(text)
     return t.isNotNull() & ~t.isin(*missing) & t.try_cast("double").isNull()
+
+
+def bronze_rows(lake: "Lake", table: str, adapter: str, batches: dict[str, list[str]] | None) -> DataFrame | None:
+    """The bronze rows a silver job should conform: all of them when batches is None, else the
+    listed batches of this adapter, or None when it has no pending batch."""
+    if batches is None:
+        return lake.read(table)
+    ids = batches.get(adapter)
+    if not ids:
+        return None
+    return lake.read(table).where(F.col("batch_id").isin(ids))
 
 
 def refusals(rows: DataFrame, reason: Column, payload: Column) -> DataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, refusals
+from jobs.silver.conform import LINEAGE_COLS, bronze_rows, beijing_to_utc, refusals
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -47,11 +47,9 @@ def values(frames: DataFrame) -> DataFrame:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    frames = lake.read("bronze.hj212_frames")
-    if batches is not None:
-        if not batches.get("hj212"):
-            return {"rows_in": 0}
-        frames = frames.where(F.col("batch_id").isin(batches["hj212"]))
+    frames = bronze_rows(lake, "bronze.hj212_frames", "hj212", batches)
+    if frames is None:
+        return {"rows_in": 0}
     rows = values(frames).cache()
     bad = rows.where(F.col("data_time").isNull() | (F.col("value").isNull() & (F.col("value_text") != "")))
     refused = refusals(

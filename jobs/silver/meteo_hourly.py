@@ -10,7 +10,7 @@ import math
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, month_local, unknown_stations
+from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, month_local, unknown_stations
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -67,18 +67,11 @@ def kdd_meteo(bronze: DataFrame) -> DataFrame:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    b = batches or {}
     parts = []
-    if batches is None or b.get("uci-beijing"):
-        bronze = lake.read("bronze.uci_hourly")
-        if b.get("uci-beijing"):
-            bronze = bronze.where(F.col("batch_id").isin(b["uci-beijing"]))
-        parts.append(uci_meteo(bronze, lake.read("silver.station_aliases")))
-    if batches is None or b.get("kdd2018-meo"):
-        bronze = lake.read("bronze.kdd_meo")
-        if b.get("kdd2018-meo"):
-            bronze = bronze.where(F.col("batch_id").isin(b["kdd2018-meo"]))
-        parts.append(kdd_meteo(bronze))
+    if (rows := bronze_rows(lake, "bronze.uci_hourly", "uci-beijing", batches)) is not None:
+        parts.append(uci_meteo(rows, lake.read("silver.station_aliases")))
+    if (rows := bronze_rows(lake, "bronze.kdd_meo", "kdd2018-meo", batches)) is not None:
+        parts.append(kdd_meteo(rows))
     if not parts:
         return {"rows_in": 0}
     rows = parts[0]

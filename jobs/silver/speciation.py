@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, invalid_number, refusals
+from jobs.silver.conform import LINEAGE_COLS, bronze_rows, invalid_number, refusals
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -20,11 +20,9 @@ SITES = {
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     from jobs.silver.stations import register_discovered
 
-    bronze = lake.read("bronze.pmf_speciation")
-    if batches is not None:
-        if not batches.get("epa-pmf"):
-            return {"rows_in": 0}
-        bronze = bronze.where(F.col("batch_id").isin(batches["epa-pmf"]))
+    bronze = bronze_rows(lake, "bronze.pmf_speciation", "epa-pmf", batches)
+    if bronze is None:
+        return {"rows_in": 0}
     first = bronze.groupBy("dataset").agg(*[F.first(c).alias(c) for c in LINEAGE_COLS]).collect()
     register_discovered(lake, [
         dict(station_id=f"EPA-{r.dataset}", name=SITES.get(r.dataset, ("pm_composition", r.dataset))[1], tier=None,

@@ -11,7 +11,7 @@ import logging
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, invalid_number, refusals
+from jobs.silver.conform import LINEAGE_COLS, bronze_rows, beijing_to_utc, invalid_number, refusals
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -56,11 +56,9 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     from jobs.silver.stations import register_discovered
 
     spark = lake.spark
-    bronze = lake.read("bronze.water_auto")
-    if batches is not None:
-        if not batches.get("water-auto"):
-            return {"rows_in": 0}
-        bronze = bronze.where(F.col("batch_id").isin(batches["water-auto"]))
+    bronze = bronze_rows(lake, "bronze.water_auto", "water-auto", batches)
+    if bronze is None:
+        return {"rows_in": 0}
     found = bronze.select(
         "station",
         F.col("fields")["所在设区市"].alias("city_name"),

@@ -1,14 +1,13 @@
 """gold.aqi_hourly: the Spark expressions equal the reference, and the real-time AQI equals what
 CNEMC published for the station-hours whose inputs are present."""
 
-import itertools
 import random
 
 import pytest
 from pyspark.sql import functions as F
 
 from jobs.gold import aqi_hourly as job
-from smartmon.standards.aqi import HJ633_2012, HJ633_2026, hourly_aqi
+from smartmon.standards.aqi import HJ633_2012, HJ633_2026, category, hourly_aqi
 
 
 def test_spark_expressions_equal_the_reference(spark):
@@ -60,8 +59,6 @@ def test_realtime_aqi_equals_the_published_aqi(lake, ingested):
 
 def test_categories_and_colours_are_consistent(lake, ingested):
     rows = lake.read("gold.aqi_hourly").where("aqi IS NOT NULL").select("aqi", "level", "category", "colour").distinct().collect()
-    for (aqi, level, cat, colour), (bound, lv) in itertools.product(
-        [(r.aqi, r.level, r.category, r.colour) for r in rows[:2000]], [(50, 1), (100, 2), (150, 3), (200, 4), (300, 5)]
-    ):
-        if aqi <= bound:
-            assert level <= lv
+    assert len({r.level for r in rows}) >= 4  # January 2019 has good days and heavy pollution
+    for r in rows:
+        assert (r.level, r.category, r.colour) == category(r.aqi), r

@@ -28,7 +28,7 @@ def test_every_task_definition_loads_and_orders():
     from jobs.silver.pipeline import SILVER_JOBS
     from smartmon import catalog
 
-    for job, (adapters, run) in SILVER_JOBS.items():
+    for job, (_adapters, run) in SILVER_JOBS.items():
         assert job in names and callable(run)
         catalog.get(job)
     from jobs.bronze.ingest import ADAPTERS
