@@ -87,7 +87,8 @@ def run_dag(tasks: Sequence[Task], ctx: RunContext, *, base_delay: float = 1.0) 
     """Run every task once its deps succeeded; a failed task skips its dependants."""
     outcomes: dict[str, TaskOutcome] = {}
     records: list[Row] = []
-    for task in order(tasks):
+    ordered = order(tasks)
+    for task in ordered:
         failed_deps = [d for d in task.deps if outcomes[d].status != "ok"]
         if failed_deps:
             outcomes[task.name] = TaskOutcome(task.name, "skipped", 0, 0.0, error=f"upstream failed: {failed_deps}")
@@ -125,7 +126,7 @@ def run_dag(tasks: Sequence[Task], ctx: RunContext, *, base_delay: float = 1.0) 
     if records:
         df = ctx.lake.spark.createDataFrame(records, catalog.get("gold.pipeline_runs").schema)
         ctx.lake.merge(df, "gold.pipeline_runs")
-    return [outcomes[t.name] for t in order(tasks)]
+    return [outcomes[t.name] for t in ordered]
 
 
 def _record(ctx: RunContext, task: str, attempt: int, started, ended, rows_in: int, rows_out: int, status: str, error: str | None) -> Row:

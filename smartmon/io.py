@@ -99,7 +99,7 @@ class Lake:
 
     def version(self, fqn: str) -> int:
         self.ensure(fqn)
-        return int(DeltaTable.forPath(self.spark, self.path(fqn)).history(1).select("version").first()[0])
+        return int(self._latest(fqn)["version"])
 
     # -- writes -----------------------------------------------------------------------------
     def conform(self, df: DataFrame, spec: TableSpec) -> DataFrame:

@@ -21,11 +21,11 @@ def matches(path: Path) -> bool:
     return path.suffix in (".tsv", ".hj212")
 
 
-def _frames(path: Path) -> tuple[list[Line], int]:
+def _frames(path: Path) -> list[Line]:
     """Lines holding one frame each; for the TSV export, the message column of each row."""
     lines = list(read_lines(path))
     if path.suffix != ".tsv" or not lines or lines[0].text is None:
-        return lines, 0
+        return lines
     header = split_csv(lines[0].text, "\t")
     col = header.index("message")
     out = []
@@ -36,11 +36,11 @@ def _frames(path: Path) -> tuple[list[Line], int]:
         fields = split_csv(ln.text, "\t")
         text = fields[col] if len(fields) > col else ln.text
         out.append(Line(ln.number, text, ln.raw))
-    return out, 1
+    return out
 
 
 def parse(path: Path) -> Parsed:
-    lines, _ = _frames(path)
+    lines = _frames(path)
     cols: dict[str, list] = {c: [] for c in COLUMNS}
     numbers, rejects = [], []
     for ln in lines:

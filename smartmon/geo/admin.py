@@ -47,7 +47,7 @@ class AdminReference:
     counties: DataFrame
 
 
-def read_admin_reference(spark: SparkSession, root: Path) -> AdminRef:
+def read_admin_reference(spark: SparkSession, root: Path) -> AdminReference:
     """Read the GB/T 2260 lists (modood, NBS 2023 codes) and county seats (cpca, ~2020)."""
     folder = root / "china_admin_divisions"
     opts = {"header": "true", "encoding": "UTF-8"}
@@ -83,9 +83,6 @@ def read_admin_reference(spark: SparkSession, root: Path) -> AdminRef:
         "seat_lon",
     )
     return AdminReference(cities=city_df.cache(), counties=county_df.cache())
-
-
-AdminRef = AdminReference
 
 
 def match_city_names(names: DataFrame, ref: AdminReference) -> DataFrame:

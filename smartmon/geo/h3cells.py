@@ -30,10 +30,6 @@ def cells(lat: np.ndarray, lon: np.ndarray, res: int) -> pa.Array:
     return pa.array(out, type=pa.int64(), mask=~valid)
 
 
-def cell_to_latlng(cell: int) -> tuple[float, float]:
-    return h3.cell_to_latlng(h3.int_to_str(int(cell)))
-
-
 def _float_column(batch: pa.RecordBatch, name: str) -> np.ndarray:
     col = batch.column(name).cast(pa.float64())
     return col.to_numpy(zero_copy_only=False) if col.null_count == 0 else col.fill_null(np.nan).to_numpy(zero_copy_only=False)
