@@ -44,9 +44,9 @@ def main(shared: Path) -> None:
 
     d = folder("china_national_aq_hourly")
     shutil.copy(shared / "china_national_aq_hourly/StationList-2020.01.01.csv", d)
-    for day in ("20190101", "20190102"):
-        shutil.copy(shared / f"china_national_aq_hourly/china_sites_{day}.csv", d)
-    notes["china_national_aq_hourly"] = "station list whole; the daily files of 2019-01-01 and 2019-01-02 only"
+    for n in range(1, 8):  # a week: QC needs days of context (tests/integration/test_qc_injection.py)
+        shutil.copy(shared / f"china_national_aq_hourly/china_sites_201901{n:02d}.csv", d)
+    notes["china_national_aq_hourly"] = "station list whole; the daily files of 2019-01-01 to 2019-01-07 only"
 
     d = folder("beijing_multisite")
     for f in sorted((shared / "beijing_multisite").glob("PRSA_Data_*.csv")):

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from pipelines import cli_qc
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, required=True, help="run date, YYYY-MM-DD")
     p = add("status", cmd_status, "show the last recorded pipeline task runs")
     p.add_argument("--limit", type=int, default=20)
+    cli_qc.add_commands(add)
     return parser
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from jobs.gold import aqi_hourly
+from jobs.qc import flags as qc_flags
 from jobs.silver import stations
 from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
 from pipelines.dag import RunContext, Task, TaskOutcome, run_dag
@@ -41,7 +42,8 @@ TASKS: tuple[Task, ...] = (
     Task("silver.stations", _stations),
     Task("bronze.ingest", _ingest, ("silver.stations",)),
     *(Task(job, _silver(job), ("bronze.ingest",)) for job in SILVER_JOBS),
-    Task("gold.aqi_hourly", lambda ctx: aqi_hourly.run(ctx.lake), ("silver.air_hourly",)),
+    Task("silver.qc_flags", lambda ctx: qc_flags.run(ctx.lake), tuple(SILVER_JOBS)),
+    Task("gold.aqi_hourly", lambda ctx: aqi_hourly.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),
 )
 
 

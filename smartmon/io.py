@@ -65,6 +65,7 @@ class Lake:
     spark: SparkSession
     cfg: Settings = field(default_factory=settings)
     writes: list[WriteResult] = field(default_factory=list)
+    _checked: set[str] = field(default_factory=set, repr=False)
 
     # -- paths and existence -------------------------------------------------------------
     def path(self, fqn: str) -> str:
@@ -77,7 +78,11 @@ class Lake:
     def ensure(self, fqn: str) -> TableSpec:
         """Create the table from its declaration if it does not exist yet."""
         spec = catalog.get(fqn)
+        if fqn in self._checked:
+            return spec
         if self.exists(fqn):
+            self._add_new_columns(spec)
+            self._checked.add(fqn)
             return spec
         builder = DeltaTable.createIfNotExists(self.spark).location(self.path(fqn)).addColumns(spec.schema)
         if spec.partition_by:
@@ -87,7 +92,19 @@ class Lake:
         builder = builder.comment(spec.description[:200])
         with_retry(builder.execute, what=f"create {fqn}")
         log.info("created %s at %s", fqn, self.path(fqn))
+        self._checked.add(fqn)
         return spec
+
+    def _add_new_columns(self, spec: TableSpec) -> None:
+        """Additive schema evolution: columns declared since the table was created are added
+        (nullable, at the end), so an existing lake keeps working after an upgrade."""
+        have = {f.name for f in self.spark.read.format("delta").load(self.path(spec.fqn)).schema}
+        new = [c for c in spec.columns if c.name not in have]
+        if not new:
+            return
+        cols = ", ".join(f"`{c.name}` {catalog.spark_type(c.type).simpleString()}" for c in new)
+        self.spark.sql(f"ALTER TABLE delta.`{self.path(spec.fqn)}` ADD COLUMNS ({cols})")
+        log.warning("%s: added columns declared since it was created: %s", spec.fqn, ", ".join(c.name for c in new))
 
     # -- reads ------------------------------------------------------------------------------
     def read(self, fqn: str, version: int | None = None) -> DataFrame:
@@ -215,3 +232,17 @@ class Lake:
                 raise TableError(f"{fqn}: the rows to merge repeat a key {key_cols}; deduplicate first") from exc
             raise
         return self._record(fqn, before)
+
+    def update(self, fqn: str, condition: str, assignments: dict[str, str]) -> WriteResult:
+        """UPDATE rows matching a SQL condition (used for status changes such as audits)."""
+        self.ensure(fqn)
+        target = DeltaTable.forPath(self.spark, self.path(fqn))
+        before = int(self._latest(fqn)["version"])
+        with_retry(lambda: target.update(condition, {k: F.expr(v) for k, v in assignments.items()}), what=f"update {fqn}")
+        result = self._record(fqn, before)
+        if result.operation == "UPDATE":
+            metrics = self._latest(fqn)["operationMetrics"] or {}
+            result = WriteResult(fqn, "UPDATE", result.version, rows_updated=int(metrics.get("numUpdatedRows", 0) or 0))
+            self.writes[-1] = result
+        return result
+

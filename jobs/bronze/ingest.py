@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from jobs.bronze import cnemc_archive, epa_pmf, hj212, kdd2018, kdd2018_meo, uci_beijing, water_auto
 from smartmon.errors import InputError
+from smartmon import ledger
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
 
@@ -162,6 +163,7 @@ def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> Ingest
         for r in reports if r.status != "skipped"
     ]
     lake.merge(spark.createDataFrame(manifest, lake.ensure("bronze.ingest_batches").schema), "bronze.ingest_batches")
+    ledger.sync(lake)
     report = IngestReport(adapter.NAME, batch, reports)
     log.info(report.line())
     return report

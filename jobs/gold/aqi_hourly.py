@@ -15,6 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from smartmon.io import Lake
+from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import DISPLAY, HJ633_2012, HJ633_2026, RULE_SETS, SWITCH_DATE, category_columns, iaqi_column
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ def rule_set_by_date(ts: Column) -> Column:
 
 
 def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
-    """silver.air_hourly rows -> gold.aqi_hourly rows (pure transform)."""
+    """silver.air_hourly rows (QC-excluded values already null, n_excluded set; see
+    smartmon.qc.apply.valid_air) -> gold.aqi_hourly rows (pure transform)."""
     if rule_set is not None and rule_set not in RULE_SETS:
         raise ValueError(f"unknown rule set {rule_set!r}: use one of {RULE_SETS}")
     df = air.withColumn("rule_set", F.lit(rule_set) if rule_set else rule_set_by_date(F.col("ts")))
@@ -56,12 +58,17 @@ def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
         "station_id", "ts", "rule_set", "month", "aqi", "primary_pollutant",
         level.alias("level"), name.alias("category"), colour.alias("colour"),
         *[f"iaqi_{p}" for p in POLLUTANTS], "n_pollutants",
+        (F.col("n_excluded") if "n_excluded" in air.columns else F.lit(0)).cast("int").alias("n_excluded"),
     )
 
 
 def run(lake: Lake, rule_set: str | None = None, months: list[str] | None = None) -> dict[str, int]:
+    """Gold AQI from the valid silver values: ERROR-flagged values are left out and counted."""
     air = lake.read("silver.air_hourly")
+    flags = lake.read("silver.qc_flags")
     if months:
         air = air.where(F.col("month").isin(months))
-    result = lake.merge(aqi_hourly(air, rule_set), "gold.aqi_hourly")
-    return {"rows_out": result.rows_written}
+    result = lake.merge(aqi_hourly(valid_air(air, flags), rule_set), "gold.aqi_hourly")
+    excluded = lake.read("gold.aqi_hourly").agg(F.sum("n_excluded")).first()[0] or 0
+    log.info("gold.aqi_hourly: %d values excluded by ERROR QC flags", excluded)
+    return {"rows_out": result.rows_written, "values_excluded": int(excluded)}

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from jobs.silver.conform import (
     LINEAGE_COLS, beijing_to_utc, bronze_rows, invalid_number, month_local, refusals, unknown_stations,
 )
-from smartmon.io import Lake
+from smartmon.io import VOLATILE, Lake
 from smartmon.lineage import quarantine
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,9 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         refused = r if refused is None else refused.unionByName(r)
     cells, unknown = unknown_stations(cells, stations)
     refused = refused.unionByName(unknown)
-    result = lake.merge(to_rows(cells), "silver.air_hourly")
+    # status is the auditors' (smartmon audit): the same values arriving again keep it; a
+    # corrected value sets the row back to preliminary.
+    result = lake.merge(to_rows(cells), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"})
     q = quarantine(lake, refused, stage="silver.air_hourly")
     summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == "bronze.quarantine" else 0}
     log.info("silver.air_hourly: %s", summary)

@@ -40,7 +40,9 @@ INGEST_BATCHES = register(
             Col("status", "string", "ingested | duplicate (same bytes seen before) | failed"),
             Col("ingested_at", "timestamp", "UTC"),
         ),
-        keys=("source", "file_sha256"),
+        # the path is part of the key: a duplicate (same bytes, other path) gets its own row
+        # instead of overwriting the manifest of the file it repeats
+        keys=("source", "source_file", "file_sha256"),
     )
 )
 
@@ -129,4 +131,26 @@ HJ212_FRAMES = _bronze(
     Col("qn", "string", "request number (2017)"), Col("st", "string", "system type"),
     Col("cn", "string", "command number"), Col("mn", "string", "device id"),
     Col("flag", "string", "flag field (2017)"), Col("cp", "string", "CP payload between && and &&"),
+)
+
+INGEST_LEDGER = register(
+    TableSpec(
+        layer="bronze",
+        name="ingest_ledger",
+        description="Tamper-evident ledger of ingest batches: each entry holds a batch's manifest "
+        "(files, sizes, SHA-256, record counts, Delta versions written) and the SHA-256 of the "
+        "previous entry, so altering or removing any earlier entry breaks the chain "
+        "(`smartmon ledger verify`).",
+        columns=(
+            Col("seq", "bigint", "1, 2, 3 ... in order of ingest", False),
+            Col("batch_id", "string", "bronze.ingest_batches batch", False),
+            Col("source", "string", "source adapter", False),
+            Col("manifest", "string", "canonical JSON of the batch's manifest rows", False),
+            Col("prev_hash", "string", "entry_hash of entry seq-1 (64 zeros for the first)", False),
+            Col("entry_hash", "string", "sha256(prev_hash + '\\n' + manifest)", False),
+            Col("recorded_at", "timestamp", "UTC"),
+        ),
+        keys=("seq",),
+        append_only=True,
+    )
 )

@@ -47,8 +47,35 @@ AQI_HOURLY = register(
             Col("iaqi_pm10", "int", "PM10 IAQI (24 h table)"),
             Col("iaqi_pm25", "int", "PM2.5 IAQI (24 h table)"),
             Col("n_pollutants", "int", "pollutants with a valid value"),
+            Col("n_excluded", "int", "values left out because an ERROR QC flag covers them (silver.qc_flags)"),
         ),
         keys=("station_id", "ts", "rule_set"),
+        partition_by=("month",),
+    )
+)
+
+QC_SCREENING = register(
+    TableSpec(
+        layer="gold",
+        name="qc_screening",
+        description="Falsification screening: one row per station and Beijing day with an anomaly "
+        "score for patterns typical of interference (drop against the neighbours, flat line, "
+        "broken diurnal shape), ranked for review (rank 1 = most suspicious).",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("day", "date", "Beijing date", False),
+            Col("month", "string", "yyyy-MM (partition)", False),
+            Col("score", "double", "max of the component scores; >= 1 is worth a look"),
+            Col("rank", "int", "1 = most suspicious station-day of the screened window"),
+            Col("reason", "string", "drop | flat | shape: the component that gave the score"),
+            Col("drop_score", "double", "lowest 3 h mean robust z against neighbours / 4 (0 if none below 0)"),
+            Col("flat_score", "double", "longest unchanged run in hours / 8"),
+            Col("shape_score", "double", "(usual - today's correlation with the neighbours' course) / 0.6"),
+            Col("n_hours", "int", "hours with a value and enough neighbours"),
+            Col("parameter", "string", "parameter screened (pm25)"),
+            Col("rule_version", "string", "QC rule book version"),
+        ),
+        keys=("station_id", "day"),
         partition_by=("month",),
     )
 )

@@ -205,3 +205,67 @@ SPECIATION = register(
         keys=("station_id", "sample_time", "species"),
     )
 )
+
+QC_FLAGS = register(
+    TableSpec(
+        layer="silver",
+        name="qc_flags",
+        description="Quality-control flags beside the data, never over it: one row per station, "
+        "parameter, time range and rule. Gold excludes values under an ERROR flag (unless an "
+        "auditor marked them valid) and counts them.",
+        columns=(
+            Col("station_id", "string", "silver.stations key, or the HJ 212 device MN", False),
+            Col("parameter", "string", "pm25, no2, nh3n ... ('*' for every parameter of the station)", False),
+            Col("ts_from", "timestamp", "first flagged hour or observation time, UTC", False),
+            Col("ts_to", "timestamp", "last flagged hour or observation time, UTC (inclusive)", False),
+            Col("month", "string", "yyyy-MM of ts_from in Beijing time (partition)", False),
+            Col("rule", "string", "range, constant, spike, pm_ratio, pm_low_ratio, spatial_outlier, spatial_drop, "
+                "spatial_offset, device_flag, impossible, ph, do_saturation, precision, screening, manual_audit", False),
+            Col("rule_version", "string", "version of smartmon/qc/rules.yaml that raised the flag", False),
+            Col("level", "string", "INFO | WARNING | ERROR", False),
+            Col("detail", "string", "what was seen, with the numbers"),
+            Col("source_table", "string", "the table whose values the flag is about"),
+        ),
+        keys=("station_id", "parameter", "ts_from", "rule"),
+        partition_by=("month",),
+    )
+)
+
+AUDIT_LOG = register(
+    TableSpec(
+        layer="silver",
+        name="audit_log",
+        description="Manual audit decisions (smartmon audit mark|unmark), append-only: who decided "
+        "what about a station, parameter and time range, and why. The latest event per range wins.",
+        columns=(
+            Col("event_id", "string", "sha-256 of the event", False),
+            Col("action", "string", "mark | unmark", False),
+            Col("station_id", "string", "silver.stations key", False),
+            Col("parameter", "string", "parameter, or '*' for all", False),
+            Col("ts_from", "timestamp", "UTC", False),
+            Col("ts_to", "timestamp", "UTC, inclusive", False),
+            Col("verdict", "string", "invalid (excluded from gold) | valid (confirmed, overrides automatic flags)"),
+            Col("reason", "string", "why, in the auditor's words", False),
+            Col("auditor", "string", "who decided", False),
+            Col("recorded_at", "timestamp", "UTC", False),
+        ),
+        keys=("event_id",),
+        append_only=True,
+    )
+)
+
+QC_RUNS = register(
+    TableSpec(
+        layer="silver",
+        name="qc_runs",
+        description="What the QC job last checked per month of air data: a month is checked again "
+        "only when its rows changed or the rule book's version did.",
+        columns=(
+            Col("month", "string", "yyyy-MM, Beijing time", False),
+            Col("air_rows", "bigint", "rows of silver.air_hourly in the month when checked"),
+            Col("air_last_ingested", "timestamp", "latest ingested_at among them"),
+            Col("rule_version", "string", "rule book version used"),
+        ),
+        keys=("month",),
+    )
+)

@@ -40,3 +40,8 @@ def test_every_task_definition_loads_and_orders():
 def test_bad_date_is_refused_with_a_clear_message():
     r = subprocess.run([sys.executable, "-m", "pipelines.cli", "nightly", "--date", "2019-13-01"], capture_output=True, text=True)
     assert r.returncode == 2 and "not a date" in r.stderr
+
+
+def test_audit_without_its_arguments_says_what_is_missing():
+    r = subprocess.run([sys.executable, "-m", "pipelines.cli", "audit", "mark", "--station", "1001A"], capture_output=True, text=True)
+    assert r.returncode == 2 and "missing --from --to --reason --auditor" in r.stdout

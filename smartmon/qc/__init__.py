@@ -1,0 +1,1 @@
+"""Quality control: rules as data (rules.yaml), pure flag transforms per domain, screening."""
