@@ -106,6 +106,9 @@ def test_same_bytes_under_another_path_are_a_duplicate_file(lake, ingested, land
     assert [f.status for f in report.files] == ["duplicate"] and report.lost == 0
     q = lake.read("bronze.quarantine").where(F.col("source_file") == str(copy)).first()
     assert "duplicate file" in q.reason and str(landing / "cnemc") in q.reason
+    manifest = {r.source_file: r.status for r in lake.read("bronze.ingest_batches").where(
+        F.col("source_file").isin(str(copy), str(landing / "cnemc" / "china_sites_20190101.csv"))).collect()}
+    assert manifest == {str(copy): "duplicate", str(landing / "cnemc" / "china_sites_20190101.csv"): "ingested"}
 
 
 def test_every_table_reads_back_with_delta_rs(lake, ingested):
