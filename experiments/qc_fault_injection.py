@@ -124,10 +124,11 @@ def inject(df: pd.DataFrame, with_neighbours: set[str], rules: Rules, seed: int 
 
     # rows whose station reports the 9 following hours too (a gap would end a stuck run anyway)
     full10 = df.groupby("station_id")["ts"].shift(-9) == df["ts"] + 9 * H
+    stuck = ["pm25", "pm10", "no2", "o3"]
+    ahead = {p: df.groupby("station_id")[p].shift(-9).notna() for p in stuck}
     for _ in range(n):  # constant
-        p = str(rng.choice(["pm25", "pm10", "no2", "o3"]))
-        ahead = df.groupby("station_id")[p].shift(-9).notna()
-        row = pick(df[(df[p] > 2 * floors[p]) & full10 & ahead])
+        p = str(rng.choice(stuck))
+        row = pick(df[(df[p] > 2 * floors[p]) & full10 & ahead[p]])
         if row is not None:
             hours = [row["ts"] + i * H for i in range(10)]
             r = rows_of(row["station_id"], hours)

@@ -151,6 +151,8 @@ class Lake:
                 rows_updated=m("numTargetRowsUpdated"),
                 rows_deleted=m("numTargetRowsDeleted"),
             )
+        elif row["operation"] == "UPDATE":
+            result = WriteResult(fqn, "UPDATE", row["version"], rows_updated=m("numUpdatedRows"))
         else:
             result = WriteResult(
                 fqn, row["operation"], row["version"], rows_inserted=m("numOutputRows"), rows_deleted=m("numDeletedRows")
@@ -227,7 +229,7 @@ class Lake:
 
         try:
             with_retry(run, what=f"merge {fqn}")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - mapped and re-raised below
             if "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE" in str(exc):
                 raise TableError(f"{fqn}: the rows to merge repeat a key {key_cols}; deduplicate first") from exc
             raise
@@ -239,10 +241,5 @@ class Lake:
         target = DeltaTable.forPath(self.spark, self.path(fqn))
         before = int(self._latest(fqn)["version"])
         with_retry(lambda: target.update(condition, {k: F.expr(v) for k, v in assignments.items()}), what=f"update {fqn}")
-        result = self._record(fqn, before)
-        if result.operation == "UPDATE":
-            metrics = self._latest(fqn)["operationMetrics"] or {}
-            result = WriteResult(fqn, "UPDATE", result.version, rows_updated=int(metrics.get("numUpdatedRows", 0) or 0))
-            self.writes[-1] = result
-        return result
+        return self._record(fqn, before)
 

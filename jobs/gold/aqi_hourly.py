@@ -14,9 +14,18 @@ import logging
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.beijing_time import beijing_day
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
-from smartmon.standards.aqi import DISPLAY, HJ633_2012, HJ633_2026, RULE_SETS, SWITCH_DATE, category_columns, iaqi_column
+from smartmon.standards.aqi import (
+    DISPLAY,
+    HJ633_2012,
+    HJ633_2026,
+    RULE_SETS,
+    SWITCH_DATE,
+    category_columns,
+    iaqi_column,
+)
 
 log = logging.getLogger(__name__)
 POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
@@ -25,8 +34,7 @@ TABLES = {"so2": "so2_1h", "no2": "no2_1h", "co": "co_1h", "o3": "o3_1h", "pm10"
 
 def rule_set_by_date(ts: Column) -> Column:
     """The rule set of the hour's Beijing date (the hour ending at 00:00 belongs to the day before)."""
-    local_day = F.to_date(F.from_utc_timestamp(ts - F.expr("INTERVAL 1 SECOND"), "Asia/Shanghai"))
-    return F.when(local_day >= F.lit(SWITCH_DATE), F.lit(HJ633_2026)).otherwise(F.lit(HJ633_2012))
+    return F.when(beijing_day(ts) >= F.lit(SWITCH_DATE), F.lit(HJ633_2026)).otherwise(F.lit(HJ633_2012))
 
 
 def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:

@@ -76,8 +76,7 @@ def run(lake: Lake, months: list[str] | None = None, rules: Rules | None = None)
         log.info("QC of air data for %s", ", ".join(months))
         air = lake.read("silver.air_hourly").where(F.col("month").isin(months))
         flags, scores, cached = air_products(air, pairs_frame(lake, rules), rules)
-        month_of = F.date_format(F.from_utc_timestamp(F.col("ts_from"), "Asia/Shanghai"), "yyyy-MM")
-        flags = flags.where(month_of.isin(months)).cache()
+        flags = flags.where(F.col("month").isin(months)).cache()
         flags.count()  # materialise once: MERGE reads its source more than once
         scope = f"rule <> 'manual_audit' AND source_table = 'silver.air_hourly' AND month IN {_in(months)}"
         summary["rows_out"] += lake.merge(flags, "silver.qc_flags", delete_missing_where=scope).rows_written
@@ -86,6 +85,8 @@ def run(lake: Lake, months: list[str] | None = None, rules: Rules | None = None)
             df.unpersist()
         if state is not None:
             lake.merge(state.where(F.col("month").isin(months)), "silver.qc_runs")
+    if state is not None:
+        state.unpersist()
     levels = lake.read("silver.qc_flags").groupBy("level").count().collect()
     summary.update({f"flags_{r['level'].lower()}": int(r["count"]) for r in levels})
     log.info("silver.qc_flags (rules %s): %s", rules.version, summary)

@@ -8,22 +8,13 @@ from typing import TYPE_CHECKING
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.beijing_time import beijing_to_utc, month_local  # noqa: F401 - the silver jobs import them from here
 from smartmon.catalog import LINEAGE
 
 if TYPE_CHECKING:
     from smartmon.io import Lake
 
-BEIJING = "Asia/Shanghai"
 LINEAGE_COLS = [c.name for c in LINEAGE]
-
-
-def beijing_to_utc(local: Column) -> Column:
-    """A Beijing wall-clock time (UTC+8, no DST since 1991) as a UTC instant."""
-    return F.to_utc_timestamp(local, BEIJING)
-
-
-def month_local(ts: Column) -> Column:
-    return F.date_format(F.from_utc_timestamp(ts, BEIJING), "yyyy-MM")
 
 
 def invalid_number(text: Column, missing: Iterable[str] = ("",)) -> Column:
@@ -32,7 +23,7 @@ def invalid_number(text: Column, missing: Iterable[str] = ("",)) -> Column:
     return t.isNotNull() & ~t.isin(*missing) & t.try_cast("double").isNull()
 
 
-def bronze_rows(lake: "Lake", table: str, adapter: str, batches: dict[str, list[str]] | None) -> DataFrame | None:
+def bronze_rows(lake: Lake, table: str, adapter: str, batches: dict[str, list[str]] | None) -> DataFrame | None:
     """The bronze rows a silver job should conform: all of them when batches is None, else the
     listed batches of this adapter, or None when it has no pending batch."""
     if batches is None:

@@ -16,6 +16,7 @@ from smartmon.qc.flagframe import (
     fmt,
     hour_index,
     hour_runs,
+    lookup,
 )
 from smartmon.qc.rules import Rules
 
@@ -23,13 +24,13 @@ SOURCE = "silver.air_hourly"
 
 
 def _by_parameter(mapping: dict[str, float]) -> Column:
-    return F.create_map(*[x for k, v in mapping.items() for x in (F.lit(k), F.lit(float(v)))])
+    return lookup({k: float(v) for k, v in mapping.items()})
 
 
 def range_flags(values: DataFrame, rules: Rules) -> DataFrame:
     """Negative or physically impossible values -> ERROR, one flag per run of such hours."""
-    lo = F.create_map(*[x for k, (a, _) in rules.air["range"].items() for x in (F.lit(k), F.lit(float(a)))])
-    hi = F.create_map(*[x for k, (_, b) in rules.air["range"].items() for x in (F.lit(k), F.lit(float(b)))])
+    lo = _by_parameter({k: a for k, (a, _) in rules.air["range"].items()})
+    hi = _by_parameter({k: b for k, (_, b) in rules.air["range"].items()})
     p = F.col("parameter")
     bad = values.where((F.col("value") < lo[p]) | (F.col("value") > hi[p]))
     runs = hour_runs(bad)

@@ -94,12 +94,13 @@ def refresh(lake: Lake, station_id: str) -> dict[str, int]:
     flags = as_flags(marks, "manual_audit", level, detail, load_rules().version, "silver.audit_log")
     scope = f"rule = 'manual_audit' AND station_id = '{station_id}'"
     f = lake.merge(flags, "silver.qc_flags", delete_missing_where=scope)
-    cond = f"station_id = '{station_id}'"
-    reset = lake.update("silver.air_hourly", f"{cond} AND status = 'audited'", {"status": "'preliminary'"})
-    audited = 0
-    for m in marks.collect():
-        r = lake.update("silver.air_hourly", f"{cond} AND ts BETWEEN '{m.ts_from}' AND '{m.ts_to}'", {"status": "'audited'"})
-        audited += r.rows_updated
+    ranges = [f"ts BETWEEN '{m.ts_from}' AND '{m.ts_to}'" for m in marks.select("ts_from", "ts_to").distinct().collect()]
     marks.unpersist()
-    log.info("audit %s: %d manual flags, %d rows audited", station_id, f.rows_written, audited)
-    return {"flags_written": f.rows_written, "rows_reset": reset.rows_updated, "rows_audited": audited}
+    covered = "(" + " OR ".join(ranges) + ")" if ranges else "false"
+    # only rows whose status changes are written: rows audited before and still covered stay as they are
+    station = f"station_id = '{station_id}'"
+    reset = lake.update("silver.air_hourly", f"{station} AND status = 'audited' AND NOT {covered}", {"status": "'preliminary'"})
+    audited = lake.update("silver.air_hourly", f"{station} AND NOT (status <=> 'audited') AND {covered}", {"status": "'audited'"})
+    log.info("audit %s: %d manual flags, %d rows audited, %d back to preliminary", station_id, f.rows_written,
+             audited.rows_updated, reset.rows_updated)
+    return {"flags_written": f.rows_written, "rows_reset": reset.rows_updated, "rows_audited": audited.rows_updated}

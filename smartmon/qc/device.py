@@ -7,7 +7,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from smartmon.qc.flagframe import as_flags
+from smartmon.qc.flagframe import as_flags, lookup
 from smartmon.qc.rules import Rules
 
 SOURCE = "silver.hj212_values"
@@ -16,8 +16,8 @@ SOURCE = "silver.hj212_values"
 def device_flags(values: DataFrame, rules: Rules) -> DataFrame:
     """silver.hj212_values rows -> flags for every value whose data flag is not normal."""
     table = rules.device["flags"]
-    level = F.create_map(*[x for k, (lvl, _) in table.items() for x in (F.lit(k), F.lit(lvl))])
-    meaning = F.create_map(*[x for k, (_, m) in table.items() for x in (F.lit(k), F.lit(m))])
+    level = lookup({k: lvl for k, (lvl, _) in table.items()})
+    meaning = lookup({k: m for k, (_, m) in table.items()})
     v = values.select(
         F.col("mn").alias("station_id"), F.coalesce(F.col("parameter"), F.col("code")).alias("parameter"),
         F.col("data_time").alias("ts"), F.upper(F.trim("data_flag")).alias("flag"),

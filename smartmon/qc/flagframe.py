@@ -6,7 +6,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-BEIJING = "Asia/Shanghai"
+from smartmon.beijing_time import month_local
+
 AIR_PARAMETERS = ("pm25", "pm10", "so2", "no2", "co", "o3")
 FLAG_COLUMNS = ("station_id", "parameter", "ts_from", "ts_to", "month", "rule", "rule_version", "level", "detail", "source_table")
 
@@ -21,17 +22,12 @@ def hour_index(ts: Column) -> Column:
     return (F.unix_timestamp(ts) / 3600).cast("long")
 
 
-def beijing_day(ts: Column) -> Column:
-    """The Beijing date an hourly value belongs to (the hour ending at 00:00 is the day before)."""
-    return F.to_date(F.from_utc_timestamp(ts - F.expr("INTERVAL 1 SECOND"), BEIJING))
-
-
 def as_flags(df: DataFrame, rule: str, level: Column | str, detail: Column, version: str, source_table: str) -> DataFrame:
     """Rows with station_id, parameter, ts_from, ts_to -> the qc_flags layout."""
     lvl = F.lit(level) if isinstance(level, str) else level
     return df.select(
         "station_id", "parameter", "ts_from", "ts_to",
-        F.date_format(F.from_utc_timestamp("ts_from", BEIJING), "yyyy-MM").alias("month"),
+        month_local("ts_from").alias("month"),
         F.lit(rule).alias("rule"), F.lit(version).alias("rule_version"), lvl.alias("level"),
         detail.alias("detail"), F.lit(source_table).alias("source_table"),
     )
@@ -47,6 +43,11 @@ def hour_runs(flagged: DataFrame, min_hours: int = 1) -> DataFrame:
         F.max("value").alias("max_value"), F.min("value").alias("min_value"),
     )
     return runs.where(F.col("hours") >= min_hours).drop("_grp")
+
+
+def lookup(mapping: dict[str, object]) -> Column:
+    """A literal map column, for per-parameter thresholds: lookup(t)[F.col("parameter")]."""
+    return F.create_map(*[x for k, v in mapping.items() for x in (F.lit(k), F.lit(v))])
 
 
 def fmt(x: Column, digits: int = 1) -> Column:

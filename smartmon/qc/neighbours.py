@@ -13,7 +13,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-EARTH_RADIUS_KM = 6371.0088
+from smartmon.geo.admin import EARTH_RADIUS_KM
 
 
 def haversine_np(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from smartmon.qc.flagframe import beijing_day, hour_index
+from smartmon.beijing_time import beijing_day
+from smartmon.qc.flagframe import hour_index
 from smartmon.qc.rules import Rules
 
 

@@ -12,8 +12,9 @@ import math
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from smartmon.beijing_time import beijing_day
 from smartmon.qc.air import SOURCE
-from smartmon.qc.flagframe import as_flags, beijing_day, fmt, hour_runs
+from smartmon.qc.flagframe import as_flags, fmt, hour_runs
 from smartmon.qc.rules import Rules
 
 MAD_SCALE = 1.4826

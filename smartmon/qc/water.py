@@ -9,7 +9,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smartmon.qc.flagframe import as_flags, fmt
+from smartmon.qc.flagframe import as_flags, fmt, lookup
 from smartmon.qc.rules import Rules
 
 SOURCE = "silver.water_obs"
@@ -29,7 +29,7 @@ def _point(df: DataFrame) -> DataFrame:
 def water_flags(obs: DataFrame, rules: Rules) -> DataFrame:
     cfg = rules.water
     v = obs.where(F.col("value").isNotNull() & (F.col("parameter") != "quality_class"))
-    limits = F.create_map(*[x for k, b in cfg["impossible"].items() for x in (F.lit(k), F.lit(float(b)))])
+    limits = lookup({k: float(b) for k, b in cfg["impossible"].items()})
     p = F.col("parameter")
     impossible = _point(v.where((F.col("value") < 0) & (p != "water_temp") | (F.col("value") > limits[p])))
     parts = [as_flags(impossible, "impossible", "ERROR",
