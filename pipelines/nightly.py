@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from jobs.gold import aqi_hourly
+from jobs import maintenance
+from jobs.gold import aggregates, air_moving, aqi_daily, aqi_hourly, evaluation, water_class
 from jobs.qc import flags as qc_flags
 from jobs.silver import stations
 from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
@@ -44,6 +45,13 @@ TASKS: tuple[Task, ...] = (
     *(Task(job, _silver(job), ("bronze.ingest",)) for job in SILVER_JOBS),
     Task("silver.qc_flags", lambda ctx: qc_flags.run(ctx.lake), tuple(SILVER_JOBS)),
     Task("gold.aqi_hourly", lambda ctx: aqi_hourly.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),
+    Task("gold.air_moving", lambda ctx: air_moving.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),
+    Task("gold.aqi_daily", lambda ctx: aqi_daily.run(ctx.lake), ("gold.air_moving",)),
+    Task("gold.eval", lambda ctx: evaluation.run(ctx.lake), ("gold.aqi_daily",)),
+    Task("gold.aggregates", lambda ctx: aggregates.run(ctx.lake), ("gold.aqi_daily",)),
+    Task("gold.water_class", lambda ctx: water_class.run(ctx.lake), ("silver.water_obs", "silver.qc_flags")),
+    Task("maintenance", lambda ctx: maintenance.run(ctx.lake),
+         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class")),
 )
 
 

@@ -37,6 +37,8 @@ def catalog_markdown() -> str:
             out.append(f"- keys: {', '.join(f'`{k}`' for k in spec.keys) or '(none: append-only)'}")
             if spec.partition_by:
                 out.append(f"- partitioned by: {', '.join(f'`{p}`' for p in spec.partition_by)}")
+            if spec.zorder:
+                out.append(f"- Z-ordered by (maintenance job): {', '.join(f'`{z}`' for z in spec.zorder)}")
             props = ", ".join(f"`{k}={v}`" for k, v in sorted(spec.properties.items()))
             out.append(f"- properties: {props}\n")
             out.append("| column | type | null | meaning |\n|---|---|---|---|")

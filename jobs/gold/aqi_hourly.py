@@ -14,6 +14,7 @@ import logging
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.gold import scope
 from smartmon.beijing_time import beijing_day
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
@@ -29,6 +30,7 @@ from smartmon.standards.aqi import (
 
 log = logging.getLogger(__name__)
 POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
+PRODUCT = "gold.aqi_hourly"
 TABLES = {"so2": "so2_1h", "no2": "no2_1h", "co": "co_1h", "o3": "o3_1h", "pm10": "pm10_24h", "pm25": "pm25_24h"}
 
 
@@ -71,12 +73,20 @@ def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
 
 
 def run(lake: Lake, rule_set: str | None = None, months: list[str] | None = None) -> dict[str, int]:
-    """Gold AQI from the valid silver values: ERROR-flagged values are left out and counted."""
-    air = lake.read("silver.air_hourly")
-    flags = lake.read("silver.qc_flags")
-    if months:
-        air = air.where(F.col("month").isin(months))
-    result = lake.merge(aqi_hourly(valid_air(air, flags), rule_set), "gold.aqi_hourly")
-    excluded = lake.read("gold.aqi_hourly").agg(F.sum("n_excluded")).first()[0] or 0
-    log.info("gold.aqi_hourly: %d values excluded by ERROR QC flags", excluded)
-    return {"rows_out": result.rows_written, "values_excluded": int(excluded)}
+    """Gold AQI from the valid silver values (ERROR-flagged values left out and counted), for
+    the months whose valid data changed, or the given months (a pinned rule set adds rows
+    beside the by-date ones)."""
+    state = None
+    if months is None:
+        months, state = scope.months_to_build(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}")
+    if not months:
+        return {"months": 0, "rows_out": 0}
+    air = lake.read("silver.air_hourly").where(F.col("month").isin(months))
+    rows = aqi_hourly(valid_air(air, lake.read("silver.qc_flags")), rule_set).cache()
+    result = lake.merge(rows, PRODUCT)
+    excluded = rows.agg(F.sum("n_excluded")).first()[0] or 0
+    rows.unpersist()
+    log.info("gold.aqi_hourly: %d values excluded by ERROR QC flags in %s", excluded, ", ".join(months))
+    if state is not None:
+        scope.record(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}", state, months)
+    return {"months": len(months), "rows_out": result.rows_written, "values_excluded": int(excluded)}

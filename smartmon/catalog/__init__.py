@@ -59,6 +59,7 @@ class TableSpec:
     keys: tuple[str, ...] = ()
     partition_by: tuple[str, ...] = ()
     append_only: bool = False
+    zorder: tuple[str, ...] = ()
     extra_properties: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -94,7 +95,7 @@ def register(spec: TableSpec) -> TableSpec:
     if spec.fqn in _REGISTRY:
         raise TableError(f"table {spec.fqn} declared twice")
     names = spec.column_names
-    missing = [k for k in (*spec.keys, *spec.partition_by) if k not in names]
+    missing = [k for k in (*spec.keys, *spec.partition_by, *spec.zorder) if k not in names]
     if missing:
         raise TableError(f"{spec.fqn}: keys/partitions {missing} are not columns")
     _REGISTRY[spec.fqn] = spec

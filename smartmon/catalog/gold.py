@@ -51,6 +51,7 @@ AQI_HOURLY = register(
         ),
         keys=("station_id", "ts", "rule_set"),
         partition_by=("month",),
+        zorder=("station_id",),
     )
 )
 
@@ -77,5 +78,235 @@ QC_SCREENING = register(
         ),
         keys=("station_id", "day"),
         partition_by=("month",),
+    )
+)
+
+PRODUCT_RUNS = register(
+    TableSpec(
+        layer="gold",
+        name="product_runs",
+        description="What each gold product last built per month: a month is rebuilt only when the "
+        "fingerprint of its valid air data (rows, ingests, QC flags and audits) changed.",
+        columns=(
+            Col("product", "string", "gold table", False),
+            Col("month", "string", "yyyy-MM, Beijing time", False),
+            Col("fingerprint", "string", "rows/latest ingest/hash of rows/hash of QC flags", False),
+        ),
+        keys=("product", "month"),
+    )
+)
+
+_MOVING_DOC = {
+    "pm25": "PM2.5", "pm10": "PM10", "so2": "SO2", "no2": "NO2", "co": "CO (mg/m3, 0.1)",
+}
+AIR_MOVING = register(
+    TableSpec(
+        layer="gold",
+        name="air_moving",
+        description="Moving values per station and hour from the valid hourly values (ERROR-flagged "
+        "values left out): 24 h means, O3 8 h means, O3 maxima, with the hours they rest on. "
+        "Conventions as CNEMC publishes them (README 'Moving values').",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("ts", "timestamp", "end of the last hour of the window, UTC", False),
+            Col("month", "string", "yyyy-MM of ts in Beijing time (partition)", False),
+            *(Col(f"{p}_24h", "double", f"{d} mean of the 24 h ending at ts; >= 20 valid hours; GB/T 8170 rounding")
+              for p, d in _MOVING_DOC.items()),
+            Col("o3_8h", "double", "O3 mean of the 8 h ending at ts within the Beijing day (restarts at 01:00); >= 3/4 of the hours"),
+            Col("o3_24h", "double", "O3 maximum 1 h value of the 24 h ending at ts (>= 20 valid hours)"),
+            Col("o3_8h_24h", "double", "O3 maximum 8 h value of the Beijing day so far"),
+            *(Col(f"n_{p}_24h", "int", f"valid {p} hours in the 24 h window") for p in _MOVING_DOC),
+            Col("n_o3_8h", "int", "valid O3 hours in the 8 h window"),
+            Col("n_o3_24h", "int", "valid O3 hours in the 24 h window"),
+        ),
+        keys=("station_id", "ts"),
+        partition_by=("month",),
+        zorder=("station_id",),
+    )
+)
+
+MOVING_AGREEMENT = register(
+    TableSpec(
+        layer="gold",
+        name="moving_agreement",
+        description="Computed moving values against the ones a source published itself, per source, "
+        "month and measure, for complete windows (every hour present) and partial ones.",
+        columns=(
+            Col("source", "string", "source that published the values (cnemc-archive)", False),
+            Col("month", "string", "yyyy-MM", False),
+            Col("measure", "string", "pm25_24h ... o3_8h, o3_24h, o3_8h_24h", False),
+            Col("window", "string", "complete | partial", False),
+            Col("n_compared", "bigint", "station-hours with both values"),
+            Col("n_equal", "bigint", "equal after rounding"),
+            Col("n_tie", "bigint", "not equal, but the mean lies exactly half way and the source took the other neighbour"),
+            Col("n_equal_or_tie", "bigint", "n_equal + n_tie"),
+            Col("share_equal", "double", "n_equal / n_compared"),
+            Col("share_equal_or_tie", "double", "n_equal_or_tie / n_compared"),
+        ),
+        keys=("source", "month", "measure", "window"),
+    )
+)
+
+_DAILY_POLLUTANTS = (
+    ("so2", "SO2 24 h mean (>= 20 hours)"), ("no2", "NO2 24 h mean (>= 20 hours)"),
+    ("co", "CO 24 h mean, mg/m3 (>= 20 hours)"), ("pm10", "PM10 24 h mean (>= 20 hours)"),
+    ("pm25", "PM2.5 24 h mean (>= 20 hours)"), ("o3_1h_max", "O3 daily maximum 1 h (>= 20 hours)"),
+    ("o3_8h_max", "O3 daily maximum 8 h: windows ending 08:00-24:00 with >= 6 hours, >= 14 such windows"),
+)
+_DAILY_AQI_COLS = (
+    Col("rule_set", "string", "HJ633-2012 | HJ633-2026 (by date unless pinned)", False),
+    Col("aqi", "int", "daily AQI (null when no pollutant, or 2026 rule 5.3 withholds it)"),
+    Col("primary_pollutant", "string", "pollutant(s) whose IAQI equals the AQI when AQI > 50"),
+    Col("level", "int", "1..6"),
+    Col("category", "string", "优 良 轻度污染 中度污染 重度污染 严重污染"),
+    Col("colour", "string", "#RRGGBB"),
+    *(Col(f"iaqi_{p}", "int", f"{p} IAQI ({t})") for p, t in (
+        ("so2", "24 h table"), ("no2", "24 h table"), ("co", "24 h table"), ("o3", "max 1 h on the 1 h table"),
+        ("o3_8h", "max 8 h on the 8 h table"), ("pm10", "24 h table"), ("pm25", "24 h table"))),
+    Col("n_pollutants", "int", "pollutants with a valid daily value"),
+    Col("limit_set", "string", "GB 3095 limit set of the day (or pinned)"),
+    Col("exceedances", "string", "pollutants above their GB 3095 24 h / 8 h limit, comma-separated"),
+)
+
+AQI_DAILY = register(
+    TableSpec(
+        layer="gold",
+        name="aqi_daily",
+        description="Daily values and daily AQI per station and Beijing day (HJ 633, GB 3095 validity), "
+        "from the valid hourly values.",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("day", "date", "Beijing date (hours ending 01:00 .. 24:00)", False),
+            Col("month", "string", "yyyy-MM of day (partition)", False),
+            *(Col(p, "double", d) for p, d in _DAILY_POLLUTANTS),
+            *(Col(f"n_{p}", "int", f"valid {p} hours") for p in ("so2", "no2", "co", "pm10", "pm25", "o3")),
+            Col("n_o3_8h", "int", "valid O3 8 h windows ending 08:00-24:00"),
+            *_DAILY_AQI_COLS,
+        ),
+        keys=("station_id", "day", "rule_set"),
+        partition_by=("month",),
+        zorder=("station_id",),
+    )
+)
+
+_EVAL_COLS = (
+    Col("scope", "string", "station | city | province | nation", False),
+    Col("code", "string", "station_id, or GB/T 2260 code (nation: 000000)", False),
+    Col("period", "string", "yyyy-MM (monthly) or yyyy (annual)", False),
+    Col("name", "string", "station or city name where known"),
+    Col("parent_code", "string", "city of a station, province of a city"),
+    Col("n_stations", "int", "stations that contributed"),
+    Col("n_cities", "int", "cities averaged (province, nation)"),
+    Col("n_days", "int", "valid days (city: days with a city value)"),
+    Col("valid", "boolean", "every index statistic rests on enough days: >= 27 a month (25 in February), >= 324 a year"),
+    Col("so2", "double", "SO2 mean of daily means"),
+    Col("no2", "double", "NO2 mean of daily means"),
+    Col("pm10", "double", "PM10 mean of daily means"),
+    Col("pm25", "double", "PM2.5 mean of daily means"),
+    Col("co_p95", "double", "CO 95th percentile of daily means (k = 1 + (n-1)p)"),
+    Col("o3_8h_p90", "double", "O3 90th percentile of daily maximum 8 h"),
+    Col("so2_p98", "double", "SO2 98th percentile of daily means"),
+    Col("no2_p98", "double", "NO2 98th percentile of daily means"),
+    Col("pm10_p95", "double", "PM10 95th percentile of daily means"),
+    Col("pm25_p95", "double", "PM2.5 95th percentile of daily means"),
+    Col("comprehensive_index", "double", "I_sum = sum C_i / S_i (HJ 663)"),
+    Col("primary_pollutant", "string", "largest single index"),
+    Col("good_days", "int", "days with AQI <= 100"),
+    Col("aqi_days", "int", "days with an AQI"),
+    Col("good_share", "double", "优良天数比例: good_days / aqi_days (province, nation: mean of cities)"),
+    Col("exceedance_days", "int", "days with AQI > 100"),
+    Col("limit_set", "string", "GB 3095 limit set of the period (or pinned)"),
+    Col("rank", "int", "rank by comprehensive index within scope and period, 1 = cleanest (rows with all six statistics; see valid)"),
+)
+
+EVAL_MONTHLY = register(
+    TableSpec(
+        layer="gold",
+        name="eval_monthly",
+        description="HJ 663 monthly evaluation of stations, cities (mean of the city's national stations), "
+        "provinces and the nation (means of city statistics), with the monthly city ranking.",
+        columns=_EVAL_COLS,
+        keys=("scope", "code", "period"),
+    )
+)
+
+EVAL_ANNUAL = register(
+    TableSpec(
+        layer="gold",
+        name="eval_annual",
+        description="HJ 663 annual evaluation, same layout as gold.eval_monthly over calendar years.",
+        columns=_EVAL_COLS,
+        keys=("scope", "code", "period"),
+    )
+)
+
+WATER_CLASS = register(
+    TableSpec(
+        layer="gold",
+        name="water_class",
+        description="GB 3838 single-factor evaluation per section, day and month: each parameter's mean, "
+        "class and exceedance multiple, and the section's class (worst parameter). ERROR-flagged values "
+        "are left out and counted.",
+        columns=(
+            Col("station_id", "string", "water section (silver.stations)", False),
+            Col("period_type", "string", "day | month", False),
+            Col("period", "string", "yyyy-MM-dd or yyyy-MM, Beijing time", False),
+            Col("parameter", "string", "ph, do, codmn, nh3n, tp ... (GB 3838 parameters)", False),
+            Col("value", "double", "mean of the valid values"),
+            Col("n_values", "int", "valid values"),
+            Col("n_excluded", "int", "values left out under an ERROR QC flag"),
+            Col("water_class", "int", "1..6 (6 = 劣V) of this parameter"),
+            Col("class_name", "string", "I II III IV V 劣V"),
+            Col("exceedance_multiple", "double", "(C - S) / S against the target class (no multiple for DO, pH)"),
+            Col("target_class", "int", "class the section must meet (III unless configured)"),
+            Col("section_class", "int", "worst class of the section's parameters in the period"),
+            Col("section_class_name", "string", "I .. 劣V"),
+            Col("worst_parameters", "string", "parameters that set the section class"),
+            Col("meets_target", "boolean", "section_class <= target_class"),
+        ),
+        keys=("station_id", "period_type", "period", "parameter"),
+    )
+)
+
+_AGG_COLS = (
+    Col("day", "date", "Beijing date", False),
+    Col("pollutant", "string", "so2 no2 co pm10 pm25 o3_8h_max", False),
+    Col("value", "double", "mean of the stations' daily values = value_sum / n_stations"),
+    Col("value_sum", "double", "sum of the stations' daily values (additive across tiers and resolutions)"),
+    Col("n_stations", "int", "stations with a valid daily value"),
+    Col("month", "string", "yyyy-MM of day (partition)", False),
+)
+
+HEX_DAILY = register(
+    TableSpec(
+        layer="gold",
+        name="hex_daily",
+        description="Daily station values aggregated per H3 cell (res 5 and 7) and pollutant; sums and "
+        "counts add up across resolutions.",
+        columns=(
+            Col("resolution", "int", "H3 resolution: 7 (the station's cell) or 5 (that cell's parent)", False),
+            Col("cell", "bigint", "H3 cell id", False),
+            *_AGG_COLS,
+        ),
+        keys=("resolution", "cell", "day", "pollutant"),
+        partition_by=("month",),
+        zorder=("cell",),
+    )
+)
+
+REGION_DAILY = register(
+    TableSpec(
+        layer="gold",
+        name="region_daily",
+        description="Daily station values aggregated per county, city, province and the nation "
+        "(三级贯通: sums and counts roll up exactly from county to nation).",
+        columns=(
+            Col("scope", "string", "county | city | province | nation", False),
+            Col("code", "string", "GB/T 2260 code (nation: 000000)", False),
+            *_AGG_COLS,
+        ),
+        keys=("scope", "code", "day", "pollutant"),
+        partition_by=("month",),
+        zorder=("code",),
     )
 )

@@ -57,3 +57,10 @@ def with_h3(
             yield pa.RecordBatch.from_arrays(arrays, names=keep + names)
 
     return df.select(*keep).mapInArrow(add, schema)
+
+
+def parent_map(children: list[int], res: int) -> dict[int, int]:
+    """Parent cell at res of each child. H3 children do not tile their parent exactly, so a
+    point's own coarse cell can differ from its fine cell's parent; aggregates that must add up
+    across resolutions group by the parent instead."""
+    return {int(c): int(h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res))) for c in children}

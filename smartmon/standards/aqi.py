@@ -57,7 +57,7 @@ def rule_set_for(day: date | datetime) -> str:
 
 def round_concentration(value: float, pollutant: str) -> float:
     """GB/T 8170 rounding (round half to even): whole ug/m3, CO to 0.1 mg/m3."""
-    q = Decimal("0.1") if pollutant.startswith("co") else Decimal("1")
+    q = Decimal("0.1") if pollutant.startswith("co") else Decimal(1)
     return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_EVEN))
 
 
@@ -110,6 +110,25 @@ def hourly_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012, *, so2
     }
     if conc.get("so2") is not None and out["so2"] is None:  # SO2 1 h above 800
         out["so2"] = 200 if rule_set == HJ633_2026 else iaqi(so2_24h, "so2_24h", rule_set)
+    if conc.get("o3_8h") is not None:
+        v = iaqi(conc["o3_8h"], "o3_8h", rule_set)
+        out["o3_8h"] = v if v is not None else (300 if rule_set == HJ633_2026 else out["o3"])
+    return _combine(out, rule_set, expected=6)
+
+
+def daily_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012) -> HourlyAqi:
+    """Daily AQI (HJ 633): SO2, NO2, CO, PM10, PM2.5 24 h means on the 24 h tables (not the 1 h
+    table for SO2, a bug of a public library), O3 daily maximum 1 h on the 1 h table and daily
+    maximum 8 h on the 8 h table; O3 8 h above 800 takes the O3 1 h IAQI (2012) or 300 (2026).
+    conc keys: so2, no2, co, pm10, pm25, o3 (max 1 h), o3_8h (max 8 h)."""
+    out: dict[str, int | None] = {
+        "so2": iaqi(conc.get("so2"), "so2_24h", rule_set),
+        "no2": iaqi(conc.get("no2"), "no2_24h", rule_set),
+        "co": iaqi(conc.get("co"), "co_24h", rule_set),
+        "o3": iaqi(conc.get("o3"), "o3_1h", rule_set),
+        "pm10": iaqi(conc.get("pm10"), "pm10_24h", rule_set),
+        "pm25": iaqi(conc.get("pm25"), "pm25_24h", rule_set),
+    }
     if conc.get("o3_8h") is not None:
         v = iaqi(conc["o3_8h"], "o3_8h", rule_set)
         out["o3_8h"] = v if v is not None else (300 if rule_set == HJ633_2026 else out["o3"])

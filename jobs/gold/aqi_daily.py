@@ -1,0 +1,143 @@
+"""gold.aqi_daily: daily values and daily AQI per station and Beijing day.
+
+Daily means need >= 20 valid hours (GB 3095); the O3 daily maximum 8 h takes the 8 h windows
+ending 08:00-24:00 of the day (hours of the same day only) with >= 6 valid hours, and needs
+>= 14 such windows (HJ 663; the 14 is marked unconfirmed in ../shared/STANDARDS.md). Daily AQI
+(HJ 633): 24 h tables for SO2, NO2, CO, PM10, PM2.5; O3 maximum 1 h on the 1 h table and
+maximum 8 h on the 8 h table (above 800: the 1 h IAQI under 2012, 300 under 2026).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from jobs.gold import scope
+from jobs.gold.air_moving import day_position
+from smartmon.beijing_time import beijing_day
+from smartmon.io import Lake
+from smartmon.qc.apply import valid_air
+from smartmon.standards.aqi import (
+    DISPLAY,
+    HJ633_2012,
+    HJ633_2026,
+    RULE_SETS,
+    SWITCH_DATE,
+    category_columns,
+    iaqi_column,
+)
+from smartmon.standards.limits import (
+    FINAL_FROM,
+    GB3095_2012,
+    GB3095_2026_FINAL,
+    GB3095_2026_TRANSITION,
+    LIMITS,
+    TRANSITION_FROM,
+    check_limit_set,
+)
+
+PRODUCT = "gold.aqi_daily"
+MEANS = ("so2", "no2", "co", "pm10", "pm25")
+MIN_HOURS = 20
+MIN_O3_8H_WINDOWS = 14  # unconfirmed in HJ 663 (../shared/STANDARDS.md)
+IAQI_INPUTS = {"so2": ("so2", "so2_24h"), "no2": ("no2", "no2_24h"), "co": ("co", "co_24h"), "o3": ("o3_1h_max", "o3_1h"),
+               "o3_8h": ("o3_8h_max", "o3_8h"), "pm10": ("pm10", "pm10_24h"), "pm25": ("pm25", "pm25_24h")}
+# daily column -> (pollutant, averaging) of its GB 3095 limit
+LIMITED = {"so2": ("so2", "24h"), "no2": ("no2", "24h"), "co": ("co", "24h"), "pm10": ("pm10", "24h"),
+           "pm25": ("pm25", "24h"), "o3_8h_max": ("o3", "8h_max")}
+
+
+def daily_values(valid: DataFrame, moving: DataFrame) -> DataFrame:
+    """Valid hourly values and gold.air_moving -> one row per station and Beijing day."""
+    hourly = valid.withColumn("day", beijing_day(F.col("ts")))
+    aggs = []
+    for p in MEANS:
+        n = F.count(p)
+        aggs += [n.cast("int").alias(f"n_{p}"), F.when(n >= MIN_HOURS, F.bround(F.avg(p), 1 if p == "co" else 0)).alias(p)]
+    aggs += [F.count("o3").cast("int").alias("n_o3"), F.when(F.count("o3") >= MIN_HOURS, F.max("o3")).alias("o3_1h_max")]
+    means = hourly.groupBy("station_id", "day").agg(*aggs)
+    windows = (
+        moving.withColumn("day", beijing_day(F.col("ts")))
+        .where((day_position(F.col("ts")) >= 8) & (F.col("n_o3_8h") >= 6) & F.col("o3_8h").isNotNull())
+        .groupBy("station_id", "day")
+        .agg(F.count("*").cast("int").alias("n_o3_8h"), F.max("o3_8h").alias("_o3_8h"))
+        .withColumn("o3_8h_max", F.when(F.col("n_o3_8h") >= MIN_O3_8H_WINDOWS, F.col("_o3_8h")))
+        .drop("_o3_8h")
+    )
+    out = means.join(windows, ["station_id", "day"], "left").withColumn("n_o3_8h", F.coalesce("n_o3_8h", F.lit(0)))
+    return out.withColumn("month", F.date_format("day", "yyyy-MM"))
+
+
+def by_date(daily: DataFrame) -> DataFrame:
+    """The rows under the rule set of their own date (pinned re-assessments left out)."""
+    return daily.where(F.col("rule_set") == rule_set_of_day(F.col("day")))
+
+
+def rule_set_of_day(day: Column) -> Column:
+    return F.when(day >= F.lit(SWITCH_DATE), F.lit(HJ633_2026)).otherwise(F.lit(HJ633_2012))
+
+
+def limit_set_of_day(day: Column) -> Column:
+    return (F.when(day >= F.lit(FINAL_FROM), F.lit(GB3095_2026_FINAL))
+            .when(day >= F.lit(TRANSITION_FROM), F.lit(GB3095_2026_TRANSITION)).otherwise(F.lit(GB3095_2012)))
+
+
+def exceedances(limit_set: Column) -> Column:
+    """Comma-separated pollutants above their limit of the row's limit set."""
+    parts = []
+    for col, key in LIMITED.items():
+        lim = None
+        for name, table in LIMITS.items():
+            v = F.lit(float(table[key]))
+            lim = F.when(limit_set == name, v) if lim is None else lim.when(limit_set == name, v)
+        parts.append(F.when(F.col(col) > lim, F.lit(DISPLAY.get(col, col) if col != "o3_8h_max" else "O3_8h")))
+    return F.concat_ws(",", *parts)
+
+
+def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | None = None) -> DataFrame:
+    """Daily values -> the same rows with every IAQI, AQI, primary pollutant, category and the
+    GB 3095 exceedances (pure transform; used for stations and for city means)."""
+    if rule_set is not None and rule_set not in RULE_SETS:
+        raise ValueError(f"unknown rule set {rule_set!r}: use one of {RULE_SETS}")
+    check_limit_set(limit_set)
+    df = daily.withColumn("rule_set", F.lit(rule_set) if rule_set else rule_set_of_day(F.col("day")))
+    df = df.withColumn("limit_set", F.lit(limit_set) if limit_set else limit_set_of_day(F.col("day")))
+    rs = F.col("rule_set")
+    for key, (col, table) in IAQI_INPUTS.items():
+        df = df.withColumn(f"iaqi_{key}", iaqi_column(F.col(col), table, rs))
+    above = F.col("o3_8h_max").isNotNull() & F.col("iaqi_o3_8h").isNull()
+    df = df.withColumn("iaqi_o3_8h", F.when(above & (rs == HJ633_2026), F.lit(300)).when(above, F.col("iaqi_o3")).otherwise(F.col("iaqi_o3_8h")))
+    keys = list(IAQI_INPUTS)
+    iaqis = [F.col(f"iaqi_{k}") for k in keys]
+    core = ("so2", "no2", "co", "o3", "pm10", "pm25")
+    n = sum((F.col(f"iaqi_{k}").isNotNull().cast("int") for k in core), F.lit(0))
+    top = F.greatest(*iaqis)
+    aqi = F.when((rs == HJ633_2026) & (n < len(core)) & (top <= 100), F.lit(None)).otherwise(top)
+    df = df.withColumn("n_pollutants", n.cast("int")).withColumn("aqi", aqi.cast("int"))
+    primary = F.concat_ws(",", *[F.when(F.col(f"iaqi_{k}") == F.col("aqi"), F.lit(DISPLAY[k])) for k in keys])
+    df = df.withColumn("primary_pollutant", F.when(F.col("aqi") > 50, primary))
+    level, name, colour = category_columns(F.col("aqi"))
+    return df.withColumn("level", level).withColumn("category", name).withColumn("colour", colour).withColumn(
+        "exceedances", exceedances(F.col("limit_set"))
+    )
+
+
+def run(lake: Lake, months: list[str] | None = None, rule_set: str | None = None) -> dict[str, int]:
+    """Daily values and AQI for the months whose valid data changed (or the given months)."""
+    state = None
+    if months is None:
+        months, state = scope.months_to_build(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}")
+    if not months:
+        return {"months": 0, "rows_out": 0}
+    read = scope.with_margin(months)
+    air = lake.read("silver.air_hourly").where(F.col("month").isin(read))
+    valid = valid_air(air, lake.read("silver.qc_flags"))
+    moving = lake.read("gold.air_moving").where(F.col("month").isin(read))
+    rows = daily_aqi(daily_values(valid, moving), rule_set).where(F.col("month").isin(months))
+    in_months = f"month IN ({', '.join(repr(m) for m in months)})"
+    same_rules = f"rule_set = '{rule_set}'" if rule_set else (
+        f"rule_set = CASE WHEN day >= DATE'{SWITCH_DATE}' THEN '{HJ633_2026}' ELSE '{HJ633_2012}' END")
+    out = lake.merge(rows, PRODUCT, delete_missing_where=f"{in_months} AND {same_rules}")
+    if state is not None:
+        scope.record(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}", state, months)
+    return {"months": len(months), "rows_out": out.rows_written}

@@ -1,0 +1,84 @@
+"""Table maintenance: compaction (OPTIMIZE, Z-order where a table declares it) and VACUUM.
+
+MERGE-heavy nightly jobs leave many small files; readers (delta-rs, Polars, the sharing
+server) pay for every one. OPTIMIZE rewrites them without changing contents; VACUUM then
+removes files no version within the retention still needs (default 7 days, Delta's own
+safety floor), so time travel keeps working over that window.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+
+from smartmon import catalog
+from smartmon.io import Lake, with_retry
+
+log = logging.getLogger(__name__)
+DEFAULT_RETENTION_HOURS = 168
+VACUUM_EVERY_HOURS = 24 * 7
+COMPACT_ABOVE = 2.0  # files per partition
+
+
+@dataclass(frozen=True)
+class Maintained:
+    table: str
+    files_removed: int
+    files_added: int
+    vacuumed: int
+
+
+def _metric(row, name: str) -> int:
+    metrics = row["operationMetrics"] or {}
+    return int(metrics.get(name, 0) or 0)
+
+
+def files_per_partition(lake: Lake, fqn: str) -> float:
+    """Live files per partition (1.0 = nothing to compact)."""
+    files = lake.spark.read.format("delta").load(lake.path(fqn)).inputFiles()
+    parts = {f.rsplit("/", 1)[0] for f in files}
+    return len(files) / max(1, len(parts))
+
+
+def last_vacuum_hours_ago(table: DeltaTable) -> float | None:
+    row = table.history().where("operation = 'VACUUM END'").selectExpr(
+        "(unix_timestamp(current_timestamp()) - unix_timestamp(max(timestamp))) / 3600 AS h").first()
+    return None if row is None or row["h"] is None else float(row["h"])
+
+
+def maintain(lake: Lake, fqn: str, *, zorder: bool = True, retention_hours: int = DEFAULT_RETENTION_HOURS,
+             vacuum_every_hours: float = VACUUM_EVERY_HOURS, force: bool = False) -> Maintained:
+    """Compact when a partition holds several files; VACUUM (LITE: from the log, no directory
+    listing, which costs a minute per table here) at most every vacuum_every_hours."""
+    spec = catalog.get(fqn)
+    table = DeltaTable.forPath(lake.spark, lake.path(fqn))
+    removed = added = deleted = 0
+    if force or files_per_partition(lake, fqn) > COMPACT_ABOVE:
+        before = table.history(1).first()["version"]
+        opt = table.optimize()
+        if zorder and spec.zorder:
+            with_retry(lambda: opt.executeZOrderBy(*spec.zorder), what=f"optimize {fqn}")
+        else:
+            with_retry(opt.executeCompaction, what=f"optimize {fqn}")
+        last = table.history(1).first()
+        if last["version"] != before:
+            removed, added = _metric(last, "numRemovedFiles"), _metric(last, "numAddedFiles")
+    ago = last_vacuum_hours_ago(table)
+    if force or ago is None or ago >= vacuum_every_hours:
+        sql = f"VACUUM delta.`{lake.path(fqn)}` LITE RETAIN {int(retention_hours)} HOURS"
+        with_retry(lambda: lake.spark.sql(sql).collect(), what=f"vacuum {fqn}")
+        vac = table.history(1).first()
+        deleted = _metric(vac, "numDeletedFiles") if vac["operation"] == "VACUUM END" else 0
+    log.info("%s: optimize removed %d added %d files; vacuum deleted %d", fqn, removed, added, deleted)
+    return Maintained(fqn, removed, added, deleted)
+
+
+def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: bool = True,
+        retention_hours: int = DEFAULT_RETENTION_HOURS, force: bool = False) -> dict[str, int]:
+    """Every existing table of the layers; bronze is append-only and left as written."""
+    done = [maintain(lake, s.fqn, zorder=zorder, retention_hours=retention_hours, force=force)
+            for s in catalog.all_tables() if s.layer in layers and lake.exists(s.fqn)]
+    return {"tables": len(done), "files_removed": sum(m.files_removed for m in done),
+            "files_added": sum(m.files_added for m in done), "files_vacuumed": sum(m.vacuumed for m in done)}
