@@ -108,7 +108,7 @@ def load_settings(profile: str | None = None) -> Settings:
     tracking = os.environ.get("MLFLOW_TRACKING_URI") or raw.get("mlflow_tracking_uri") or ""
     if tracking.startswith("sqlite:///./"):
         tracking = "sqlite:///" + _absolute(tracking[len("sqlite:///"):])
-    artifacts = raw.get("mlflow_artifact_root")
+    artifacts = os.environ.get("SMARTMON_MLFLOW_ARTIFACTS") or raw.get("mlflow_artifact_root")
     return Settings(
         profile=path.stem,
         spark_master=os.environ.get("SPARK_MASTER") or raw.get("spark_master") or "local[*]",

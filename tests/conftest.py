@@ -21,6 +21,7 @@ os.environ["SMARTMON_LAKE"] = str(_LAKE_ROOT / "lake")
 os.environ.setdefault("SMARTMON_DRIVER_MEMORY", "4g")
 os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_LAKE_ROOT / 'mlflow.db'}"
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["SMARTMON_MLFLOW_ARTIFACTS"] = str(_LAKE_ROOT / "mlflow-artifacts")
 
 from smartmon import config  # noqa: E402
 

@@ -13,7 +13,7 @@ from pyspark.sql import types as T
 
 from smartmon.errors import TableError
 
-LAYERS = ("bronze", "silver", "gold")
+LAYERS = ("bronze", "silver", "gold", "features")
 
 _SIMPLE = {
     "string": T.StringType(),
@@ -78,7 +78,7 @@ class TableSpec:
     def properties(self) -> dict[str, str]:
         """Change data feed on silver and gold; bronze is append-only; never deletion vectors."""
         props = {"delta.enableDeletionVectors": "false"}
-        if self.layer in ("silver", "gold"):
+        if self.layer in ("silver", "gold", "features"):
             props["delta.enableChangeDataFeed"] = "true"
         if self.append_only:
             props["delta.appendOnly"] = "true"
@@ -104,7 +104,7 @@ def register(spec: TableSpec) -> TableSpec:
 
 def _load_all() -> None:
     # Importing the layer modules registers their tables.
-    from smartmon.catalog import bronze, gold, silver  # noqa: F401
+    from smartmon.catalog import bronze, features, gold, silver  # noqa: F401
 
 
 def get(fqn: str) -> TableSpec:

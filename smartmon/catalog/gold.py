@@ -310,3 +310,22 @@ REGION_DAILY = register(
         zorder=("code",),
     )
 )
+
+MODEL_ALIASES = register(
+    TableSpec(
+        layer="gold",
+        name="model_aliases",
+        description="Every change of a registered model's alias (champion, challenger): which version "
+        "served from when, the one before, and why.",
+        columns=(
+            Col("model_name", "string", "smartmon.<scenario>.<target>", False),
+            Col("alias", "string", "champion | challenger", False),
+            Col("version", "string", "registered model version now behind the alias", False),
+            Col("previous_version", "string", "version behind it before (null: first time)"),
+            Col("reason", "string", "the promotion gate's verdict or the operator's reason"),
+            Col("score", "double", "holdout score the decision used (mean SMAPE over hours 1-48)"),
+            Col("changed_at", "timestamp", "UTC", False),
+        ),
+        append_only=True,
+    )
+)

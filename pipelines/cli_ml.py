@@ -1,0 +1,35 @@
+"""`smartmon features | train`: feature tables and model training (Ray + MLflow)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from features import air_forecast
+    from pipelines.cli import _lake
+
+    sources = tuple(args.source or ("uci-beijing", "kdd2018"))
+    print(f"features.air_forecast / air_climatology: {air_forecast.run(_lake(), sources)}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from experiments import control_forecast
+
+    if args.scenario != "control":
+        print(f"smartmon: error: scenario {args.scenario!r} has no trainer yet (control does)")
+        return 2
+    argv = ["--targets", args.targets] + (["--smoke-test"] if args.smoke_test else []) + (["--build-features"] if args.build_features else [])
+    return control_forecast.main(argv)
+
+
+def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]) -> None:
+    p = add("features", cmd_features, "build the point-in-time feature tables (features.air_forecast, features.air_climatology)")
+    p.add_argument("--source", action="append", default=None, help="air source whose stations get features (default uci-beijing, kdd2018)")
+    p = add("train", cmd_train, "train, evaluate, register and gate the models of a scenario on Ray, tracked in MLflow")
+    p.add_argument("--scenario", default="control", choices=("control", "carbon", "water"))
+    p.add_argument("--targets", default="pm25,pm10,o3")
+    p.add_argument("--smoke-test", action="store_true", help="few issues and small models (CI)")
+    p.add_argument("--build-features", action="store_true", help="build the feature tables first")
