@@ -65,7 +65,7 @@ def station_features(grid: DataFrame) -> DataFrame:
 
 def kring_pairs(stations: list[tuple[str, int | None]]) -> list[tuple[str, str]]:
     """(station, neighbour) for stations whose res-5 cells are within KRING[1] rings."""
-    res, k = KRING
+    _, k = KRING
     by_cell: dict[int, list[str]] = {}
     for sid, cell in stations:
         if cell is not None:

@@ -8,7 +8,7 @@ HEADER = """# smartmon tables
 
 Generated from the table registry (`smartmon tables --markdown > TABLES.md`, or `make tables-doc`);
 a test fails when this file is out of date. Tables are Delta tables at `<lake>/<layer>/<table>`,
-readable by Spark, delta-rs (`deltalake`), Polars and DuckDB. Silver and gold tables have change
+readable by Spark, delta-rs (`deltalake`), Polars and DuckDB. Silver, gold and features tables have change
 data feed on; no table uses deletion vectors, type widening or identity columns, so delta-rs reads
 them all. Times are UTC instants unless a column says otherwise.
 """

@@ -8,9 +8,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from mlflow import MlflowClient
 from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class Gate:
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     try:
-        return client.get_model_version_by_alias(name, alias).version
+        return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
 

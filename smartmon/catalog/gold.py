@@ -329,3 +329,25 @@ MODEL_ALIASES = register(
         append_only=True,
     )
 )
+
+FORECASTS = register(
+    TableSpec(
+        layer="gold",
+        name="forecasts",
+        description="Batch forecasts of the champion models: per station, target, issue time and "
+        "horizon 1-48 h, with the model name and version that made them.",
+        columns=(
+            Col("station_id", "string", "silver.stations key", False),
+            Col("target", "string", "pm25 | pm10 | o3", False),
+            Col("issued_at", "timestamp", "issue time, UTC (data up to it)", False),
+            Col("horizon_h", "int", "hours ahead, 1..48", False),
+            Col("ts", "timestamp", "end of the forecast hour, UTC", False),
+            Col("value", "double", "forecast concentration, ug/m3"),
+            Col("model_name", "string", "smartmon.control.<target>", False),
+            Col("model_version", "string", "registered version behind @champion when the batch ran", False),
+            Col("month", "string", "yyyy-MM of issued_at (partition)", False),
+        ),
+        keys=("station_id", "target", "issued_at", "horizon_h"),
+        partition_by=("month",),
+    )
+)

@@ -17,7 +17,7 @@ class BlockForecaster(mlflow.pyfunc.PythonModel):
         self.features = list(features)
         self.blocks = dict(blocks)
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> np.ndarray:  # noqa: ARG002 - MLflow's signature
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> np.ndarray:
         missing = [c for c in self.features if c not in model_input.columns]
         if missing:
             raise ValueError(f"{self.target} forecaster: input lacks columns {missing[:5]}{'...' if len(missing) > 5 else ''}")

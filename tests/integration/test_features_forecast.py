@@ -21,6 +21,11 @@ def inputs(lake, ingested):
     return air, meteo, stations
 
 
+@pytest.fixture(scope="module")
+def features_built(lake, inputs):
+    return air_forecast.run(lake, sources=("uci-beijing",))
+
+
 def _rows_at(air, meteo, stations):
     feats, clim = air_forecast.build(air, meteo, stations)
     f = {r.station_id: r.asDict() for r in feats.where(F.col("issued_at") == F.lit(ISSUE)).collect()}
@@ -49,15 +54,14 @@ def test_no_feature_uses_data_after_the_issue_time(inputs):
     assert now_f[sid]["pm25_last"] != base_f[sid]["pm25_last"]
 
 
-def test_feature_table_has_every_declared_column(lake, inputs):
-    air_forecast.run(lake, sources=("uci-beijing",))
+def test_feature_table_has_every_declared_column(lake, features_built):
     feats = lake.read("features.air_forecast")
     assert set(feature_columns()) <= set(feats.columns)
     row = feats.where(F.col("issued_at") == F.lit(ISSUE)).first()
     assert row.pm25_mean24 is not None and row.wind_u is not None and row.doy_sin is not None
 
 
-def test_control_forecast_smoke_trains_registers_and_records_aliases(lake, inputs):
+def test_control_forecast_smoke_trains_registers_and_records_aliases(lake, features_built):
     from experiments.control_forecast import SMOKE_PARAMS, Config, run
     from smartmon.mlflow_session import get_mlflow
 
@@ -68,8 +72,83 @@ def test_control_forecast_smoke_trains_registers_and_records_aliases(lake, input
         r = result[t]
         assert 0 < r["smape"] < 2 and 0 < r["persistence_smape"] < 2
         name = f"smartmon.control.{t}"
-        assert client.get_model_version_by_alias(name, "challenger").version == r["version"]
+        assert str(client.get_model_version_by_alias(name, "challenger").version) == r["version"]
     log = lake.read("gold.model_aliases").where("alias = 'challenger'")
     assert {r.model_name for r in log.collect()} == {"smartmon.control.pm25", "smartmon.control.o3"}
     run_ = client.get_run(result["_run_id"])
     assert "pm25.model.smape" in run_.data.metrics and run_.data.params["data_version.features.air_forecast"].isdigit()
+
+
+@pytest.fixture(scope="module")
+def champion(lake, features_built):
+    """A pm25 champion for the serving tests (the smoke model, whatever the gate said)."""
+    from experiments.control_forecast import SMOKE_PARAMS, Config, run
+    from smartmon.mlflow_session import get_mlflow
+    from smartmon.registry import CHAMPION, alias_version, set_alias
+
+    client = get_mlflow().MlflowClient()
+    name = "smartmon.control.pm25"
+    if alias_version(client, name, CHAMPION) is None:
+        if alias_version(client, name, "challenger") is None:
+            run(lake, Config(targets=("pm25",), params=dict(SMOKE_PARAMS), max_issues_per_station=150, holdout_days=30))
+        set_alias(lake, client, name, CHAMPION, alias_version(client, name, "challenger"), "test: serve the smoke model", None)
+    return name, alias_version(client, name, CHAMPION)
+
+
+def test_batch_inference_writes_48_hours_per_station_with_the_champion_version(lake, champion):
+    from jobs.gold import forecasts
+
+    name, version = champion
+    first = forecasts.run(lake, targets=("pm25",))
+    rows = lake.read("gold.forecasts").where("target = 'pm25'")
+    latest = lake.read("features.air_forecast").agg(F.max("issued_at")).first()[0]
+    stations = lake.read("features.air_forecast").where(F.col("issued_at") == F.lit(latest)).count()
+    got = rows.where(F.col("issued_at") == F.lit(latest))
+    assert first["rows_out"] == got.count() == 48 * stations
+    assert {(r.model_name, r.model_version) for r in got.select("model_name", "model_version").distinct().collect()} == {(name, version)}
+    assert got.where("value < 0 OR value IS NULL").count() == 0
+    assert forecasts.run(lake, targets=("pm25",))["rows_out"] == 0  # same champion, same issue: nothing changes
+
+
+def test_mlflow_models_serve_answers_over_loopback(lake, champion, tmp_path):
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from jobs.gold import forecasts
+
+    name, _ = champion
+    latest = lake.read("features.air_forecast").agg(F.max("issued_at")).first()[0]
+    frame = forecasts.inference_frame(lake, [latest]).head(3)
+    x = frame[[*feature_columns(), "horizon_h", "target_hod"]].astype(float).assign(clim=frame["clim_pm25"].astype(float))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # MLflow starts uvicorn by name: the venv's bin must be on PATH even when pytest was started
+    # as .venv/bin/python without activating the venv.
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{name}@champion", "--env-manager", "local",
+           "-h", "127.0.0.1", "-p", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=open(tmp_path / "serve.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(1)
+        else:
+            raise AssertionError("server did not come up: " + (tmp_path / "serve.log").read_text()[-2000:])
+        body = json.dumps({"dataframe_split": json.loads(x.to_json(orient="split", index=False))}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body, headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(req, timeout=30).read())
+        preds = answer["predictions"]
+        assert len(preds) == 3 and all(p >= 0 for p in preds)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
