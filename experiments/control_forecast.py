@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
+from features.air_forecast import horizon_rows
 from smartmon.catalog.features import TARGETS, feature_columns
 from smartmon.forecast.metrics import scores
 from smartmon.io import Lake
@@ -49,7 +50,6 @@ class Config:
 
 def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
     """Features x horizons 1-48 with the actual values and the climatology of each target hour."""
-    spark = lake.spark
     air = lake.read("silver.air_hourly").where(F.col("source").isin(*cfg.sources))
     valid = valid_air(air, lake.read("silver.qc_flags"))
     ids = valid.select("station_id").distinct()
@@ -59,13 +59,8 @@ def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
 
         w = Window.partitionBy("station_id").orderBy(F.col("issued_at").desc())
         feats = feats.withColumn("_r", F.row_number().over(w)).where(F.col("_r") <= cfg.max_issues_per_station).drop("_r")
-    hz = spark.range(1, 49).select(F.col("id").cast("int").alias("horizon_h"))
-    rows = feats.crossJoin(hz).withColumn("ts", F.col("issued_at") + F.make_interval(hours=F.col("horizon_h")))
     actual = valid.select("station_id", "ts", *[F.col(t).alias(f"actual_{t}") for t in TARGETS])
-    clim = lake.read("features.air_climatology")
-    rows = (rows.join(actual, ["station_id", "ts"], "left")
-            .withColumn("day", F.to_date("issued_at")).withColumn("target_hod", F.hour("ts"))
-            .join(clim.withColumnRenamed("hod", "target_hod").drop("month"), ["station_id", "day", "target_hod"], "left"))
+    rows = horizon_rows(feats, lake.read("features.air_climatology")).join(actual, ["station_id", "ts"], "left")
     keep = ["station_id", "issued_at", "ts", *feature_columns(), "horizon_h", "target_hod",
             *[f"actual_{t}" for t in TARGETS], *[f"clim_{t}" for t in TARGETS]]
     pdf = rows.select(*keep).toPandas()

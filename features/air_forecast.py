@@ -96,6 +96,15 @@ def climatology(grid: DataFrame) -> DataFrame:
     return df.select("station_id", "day", "hod", F.date_format("day", "yyyy-MM").alias("month"), *[f"clim_{t}" for t in TARGETS])
 
 
+def horizon_rows(feats: DataFrame, clim: DataFrame, horizons: int = 48) -> DataFrame:
+    """Feature rows x horizons 1..horizons, with the target hour (ts, target_hod) and the
+    climatology of that hour known at issue (the training and the inference input)."""
+    hz = feats.sparkSession.range(1, horizons + 1).select(F.col("id").cast("int").alias("horizon_h"))
+    rows = (feats.crossJoin(hz).withColumn("ts", F.col("issued_at") + F.make_interval(hours=F.col("horizon_h")))
+            .withColumn("day", F.to_date("issued_at")).withColumn("target_hod", F.hour("ts")))
+    return rows.join(clim.withColumnRenamed("hod", "target_hod").drop("month"), ["station_id", "day", "target_hod"], "left")
+
+
 def build(air: DataFrame, meteo: DataFrame, stations: DataFrame) -> tuple[DataFrame, DataFrame]:
     """Valid hourly air + meteorology + registry -> (features, climatology) (pure transform)."""
     grid = hourly_grid(air, meteo)

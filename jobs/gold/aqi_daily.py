@@ -18,6 +18,7 @@ from smartmon.beijing_time import beijing_day
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import (
+    DAILY_TABLES,
     DISPLAY,
     HJ633_2012,
     HJ633_2026,
@@ -25,23 +26,16 @@ from smartmon.standards.aqi import (
     SWITCH_DATE,
     category_columns,
     iaqi_column,
+    rule_set_column,
 )
-from smartmon.standards.limits import (
-    FINAL_FROM,
-    GB3095_2012,
-    GB3095_2026_FINAL,
-    GB3095_2026_TRANSITION,
-    LIMITS,
-    TRANSITION_FROM,
-    check_limit_set,
-)
+from smartmon.standards.limits import LIMITS, by_limit_set, check_limit_set, limit_set_column
 
 PRODUCT = "gold.aqi_daily"
 MEANS = ("so2", "no2", "co", "pm10", "pm25")
 MIN_HOURS = 20
 MIN_O3_8H_WINDOWS = 14  # unconfirmed in HJ 663 (../shared/STANDARDS.md)
-IAQI_INPUTS = {"so2": ("so2", "so2_24h"), "no2": ("no2", "no2_24h"), "co": ("co", "co_24h"), "o3": ("o3_1h_max", "o3_1h"),
-               "o3_8h": ("o3_8h_max", "o3_8h"), "pm10": ("pm10", "pm10_24h"), "pm25": ("pm25", "pm25_24h")}
+# IAQI key -> daily column (the breakpoint table is DAILY_TABLES[key])
+DAILY_COLUMNS = {"so2": "so2", "no2": "no2", "co": "co", "o3": "o3_1h_max", "o3_8h": "o3_8h_max", "pm10": "pm10", "pm25": "pm25"}
 # daily column -> (pollutant, averaging) of its GB 3095 limit
 LIMITED = {"so2": ("so2", "24h"), "no2": ("no2", "24h"), "co": ("co", "24h"), "pm10": ("pm10", "24h"),
            "pm25": ("pm25", "24h"), "o3_8h_max": ("o3", "8h_max")}
@@ -70,26 +64,14 @@ def daily_values(valid: DataFrame, moving: DataFrame) -> DataFrame:
 
 def by_date(daily: DataFrame) -> DataFrame:
     """The rows under the rule set of their own date (pinned re-assessments left out)."""
-    return daily.where(F.col("rule_set") == rule_set_of_day(F.col("day")))
-
-
-def rule_set_of_day(day: Column) -> Column:
-    return F.when(day >= F.lit(SWITCH_DATE), F.lit(HJ633_2026)).otherwise(F.lit(HJ633_2012))
-
-
-def limit_set_of_day(day: Column) -> Column:
-    return (F.when(day >= F.lit(FINAL_FROM), F.lit(GB3095_2026_FINAL))
-            .when(day >= F.lit(TRANSITION_FROM), F.lit(GB3095_2026_TRANSITION)).otherwise(F.lit(GB3095_2012)))
+    return daily.where(F.col("rule_set") == rule_set_column(F.col("day")))
 
 
 def exceedances(limit_set: Column) -> Column:
     """Comma-separated pollutants above their limit of the row's limit set."""
     parts = []
     for col, key in LIMITED.items():
-        lim = None
-        for name, table in LIMITS.items():
-            v = F.lit(float(table[key]))
-            lim = F.when(limit_set == name, v) if lim is None else lim.when(limit_set == name, v)
+        lim = by_limit_set(limit_set, lambda name, key=key: LIMITS[name][key])
         parts.append(F.when(F.col(col) > lim, F.lit(DISPLAY.get(col, col) if col != "o3_8h_max" else "O3_8h")))
     return F.concat_ws(",", *parts)
 
@@ -100,14 +82,14 @@ def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | No
     if rule_set is not None and rule_set not in RULE_SETS:
         raise ValueError(f"unknown rule set {rule_set!r}: use one of {RULE_SETS}")
     check_limit_set(limit_set)
-    df = daily.withColumn("rule_set", F.lit(rule_set) if rule_set else rule_set_of_day(F.col("day")))
-    df = df.withColumn("limit_set", F.lit(limit_set) if limit_set else limit_set_of_day(F.col("day")))
+    df = daily.withColumn("rule_set", F.lit(rule_set) if rule_set else rule_set_column(F.col("day")))
+    df = df.withColumn("limit_set", F.lit(limit_set) if limit_set else limit_set_column(F.col("day")))
     rs = F.col("rule_set")
-    for key, (col, table) in IAQI_INPUTS.items():
-        df = df.withColumn(f"iaqi_{key}", iaqi_column(F.col(col), table, rs))
+    for key, col in DAILY_COLUMNS.items():
+        df = df.withColumn(f"iaqi_{key}", iaqi_column(F.col(col), DAILY_TABLES[key], rs))
     above = F.col("o3_8h_max").isNotNull() & F.col("iaqi_o3_8h").isNull()
     df = df.withColumn("iaqi_o3_8h", F.when(above & (rs == HJ633_2026), F.lit(300)).when(above, F.col("iaqi_o3")).otherwise(F.col("iaqi_o3_8h")))
-    keys = list(IAQI_INPUTS)
+    keys = list(DAILY_COLUMNS)
     iaqis = [F.col(f"iaqi_{k}") for k in keys]
     core = ("so2", "no2", "co", "o3", "pm10", "pm25")
     n = sum((F.col(f"iaqi_{k}").isNotNull().cast("int") for k in core), F.lit(0))

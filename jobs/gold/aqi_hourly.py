@@ -22,21 +22,22 @@ from smartmon.standards.aqi import (
     DISPLAY,
     HJ633_2012,
     HJ633_2026,
+    HOURLY_TABLES,
     RULE_SETS,
-    SWITCH_DATE,
     category_columns,
     iaqi_column,
+    rule_set_column,
 )
 
 log = logging.getLogger(__name__)
 POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
 PRODUCT = "gold.aqi_hourly"
-TABLES = {"so2": "so2_1h", "no2": "no2_1h", "co": "co_1h", "o3": "o3_1h", "pm10": "pm10_24h", "pm25": "pm25_24h"}
+TABLES = HOURLY_TABLES
 
 
 def rule_set_by_date(ts: Column) -> Column:
     """The rule set of the hour's Beijing date (the hour ending at 00:00 belongs to the day before)."""
-    return F.when(beijing_day(ts) >= F.lit(SWITCH_DATE), F.lit(HJ633_2026)).otherwise(F.lit(HJ633_2012))
+    return rule_set_column(beijing_day(ts))
 
 
 def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:

@@ -17,14 +17,14 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
-from jobs.gold.aqi_daily import by_date, daily_aqi, limit_set_of_day
+from jobs.gold.aqi_daily import by_date, daily_aqi
 from smartmon.io import Lake
 from smartmon.standards.evaluation import (
     MIN_DAYS_FEBRUARY,
     MIN_DAYS_MONTH,
     MIN_DAYS_YEAR,
 )
-from smartmon.standards.limits import LIMIT_SETS, check_limit_set, index_standards
+from smartmon.standards.limits import by_limit_set, check_limit_set, index_standards, limit_set_column
 
 log = logging.getLogger(__name__)
 NATION = "000000"
@@ -77,14 +77,8 @@ def with_index(stats: DataFrame, limit_set: str | None = None) -> DataFrame:
     """Comprehensive index and primary pollutant of each row, by its period's limit set."""
     check_limit_set(limit_set)
     first_day = F.to_date(F.when(F.length("period") == 4, F.concat("period", F.lit("-01-01"))).otherwise(F.concat("period", F.lit("-01"))))
-    df = stats.withColumn("limit_set", F.lit(limit_set) if limit_set else limit_set_of_day(first_day))
-    parts = {}
-    for p, col in INDEX.items():
-        s = None
-        for name in LIMIT_SETS:
-            v = F.lit(float(index_standards(name)[p]))
-            s = F.when(F.col("limit_set") == name, v) if s is None else s.when(F.col("limit_set") == name, v)
-        parts[p] = F.col(col) / s
+    df = stats.withColumn("limit_set", F.lit(limit_set) if limit_set else limit_set_column(first_day))
+    parts = {p: F.col(col) / by_limit_set(F.col("limit_set"), lambda name, p=p: index_standards(name)[p]) for p, col in INDEX.items()}
     total = sum(parts.values(), F.lit(0.0))
     top = F.greatest(*parts.values())
     primary = F.concat_ws(",", *[F.when(F.abs(v - top) < 1e-12, F.lit(DISPLAY[p])) for p, v in parts.items()])

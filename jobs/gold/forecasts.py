@@ -12,22 +12,18 @@ from datetime import datetime
 import pandas as pd
 from pyspark.sql import functions as F
 
+from features.air_forecast import horizon_rows
 from smartmon.catalog.features import feature_columns
 from smartmon.io import Lake
 from smartmon.registry import CHAMPION, alias_version, model_name
 
 log = logging.getLogger(__name__)
-HORIZONS = range(1, 49)
 
 
 def inference_frame(lake: Lake, issued: list[datetime]) -> pd.DataFrame:
     """Feature rows of the issues x horizons, with the target hour and its climatology."""
     feats = lake.read("features.air_forecast").where(F.col("issued_at").isin(issued))
-    hz = lake.spark.range(1, 49).select(F.col("id").cast("int").alias("horizon_h"))
-    rows = (feats.crossJoin(hz).withColumn("ts", F.col("issued_at") + F.make_interval(hours=F.col("horizon_h")))
-            .withColumn("day", F.to_date("issued_at")).withColumn("target_hod", F.hour("ts")))
-    clim = lake.read("features.air_climatology").withColumnRenamed("hod", "target_hod").drop("month")
-    rows = rows.join(clim, ["station_id", "day", "target_hod"], "left")
+    rows = horizon_rows(feats, lake.read("features.air_climatology"))
     cols = ["station_id", "issued_at", "ts", *feature_columns(), "horizon_h", "target_hod", "clim_pm25", "clim_pm10", "clim_o3"]
     return rows.select(*cols).toPandas()
 

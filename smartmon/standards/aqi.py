@@ -50,6 +50,11 @@ CATEGORIES = (  # (upper AQI, level, name, colour)
 DISPLAY = {"so2": "SO2", "no2": "NO2", "co": "CO", "o3": "O3", "o3_8h": "O3_8h", "pm10": "PM10", "pm25": "PM2.5"}
 
 
+def rule_set_column(day: Column) -> Column:
+    """rule_set_for() as a Spark expression over a date column."""
+    return F.when(day >= F.lit(SWITCH_DATE), F.lit(HJ633_2026)).otherwise(F.lit(HJ633_2012))
+
+
 def rule_set_for(day: date | datetime) -> str:
     d = day.date() if isinstance(day, datetime) else day
     return HJ633_2026 if d >= SWITCH_DATE else HJ633_2012
@@ -97,22 +102,26 @@ class HourlyAqi:
     primary: str | None
 
 
-def hourly_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012, *, so2_24h: float | None = None) -> HourlyAqi:
-    """Real-time (hourly) AQI from 1 h values (PM with the 24 h table), by the rule set's
-    above-range rules; conc keys: so2, no2, co, o3, pm10, pm25 (o3_8h optional)."""
-    out: dict[str, int | None] = {
-        "so2": iaqi(conc.get("so2"), "so2_1h", rule_set),
-        "no2": iaqi(conc.get("no2"), "no2_1h", rule_set),
-        "co": iaqi(conc.get("co"), "co_1h", rule_set),
-        "o3": iaqi(conc.get("o3"), "o3_1h", rule_set),
-        "pm10": iaqi(conc.get("pm10"), "pm10_24h", rule_set),
-        "pm25": iaqi(conc.get("pm25"), "pm25_24h", rule_set),
-    }
-    if conc.get("so2") is not None and out["so2"] is None:  # SO2 1 h above 800
-        out["so2"] = 200 if rule_set == HJ633_2026 else iaqi(so2_24h, "so2_24h", rule_set)
+# pollutant key -> breakpoint table: real-time (1 h values; PM on the 24 h table) and daily
+HOURLY_TABLES = {"so2": "so2_1h", "no2": "no2_1h", "co": "co_1h", "o3": "o3_1h", "pm10": "pm10_24h", "pm25": "pm25_24h"}
+DAILY_TABLES = {"so2": "so2_24h", "no2": "no2_24h", "co": "co_24h", "o3": "o3_1h", "o3_8h": "o3_8h",
+                "pm10": "pm10_24h", "pm25": "pm25_24h"}
+
+
+def _o3_8h(conc: dict[str, float | None], out: dict[str, int | None], rule_set: str) -> None:
+    """O3 8 h IAQI; above 800 the 1 h IAQI (2012) or 300 (2026)."""
     if conc.get("o3_8h") is not None:
         v = iaqi(conc["o3_8h"], "o3_8h", rule_set)
         out["o3_8h"] = v if v is not None else (300 if rule_set == HJ633_2026 else out["o3"])
+
+
+def hourly_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012, *, so2_24h: float | None = None) -> HourlyAqi:
+    """Real-time (hourly) AQI from 1 h values (PM with the 24 h table), by the rule set's
+    above-range rules; conc keys: so2, no2, co, o3, pm10, pm25 (o3_8h optional)."""
+    out: dict[str, int | None] = {k: iaqi(conc.get(k), t, rule_set) for k, t in HOURLY_TABLES.items()}
+    if conc.get("so2") is not None and out["so2"] is None:  # SO2 1 h above 800
+        out["so2"] = 200 if rule_set == HJ633_2026 else iaqi(so2_24h, "so2_24h", rule_set)
+    _o3_8h(conc, out, rule_set)
     return _combine(out, rule_set, expected=6)
 
 
@@ -121,17 +130,8 @@ def daily_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012) -> Hour
     table for SO2, a bug of a public library), O3 daily maximum 1 h on the 1 h table and daily
     maximum 8 h on the 8 h table; O3 8 h above 800 takes the O3 1 h IAQI (2012) or 300 (2026).
     conc keys: so2, no2, co, pm10, pm25, o3 (max 1 h), o3_8h (max 8 h)."""
-    out: dict[str, int | None] = {
-        "so2": iaqi(conc.get("so2"), "so2_24h", rule_set),
-        "no2": iaqi(conc.get("no2"), "no2_24h", rule_set),
-        "co": iaqi(conc.get("co"), "co_24h", rule_set),
-        "o3": iaqi(conc.get("o3"), "o3_1h", rule_set),
-        "pm10": iaqi(conc.get("pm10"), "pm10_24h", rule_set),
-        "pm25": iaqi(conc.get("pm25"), "pm25_24h", rule_set),
-    }
-    if conc.get("o3_8h") is not None:
-        v = iaqi(conc["o3_8h"], "o3_8h", rule_set)
-        out["o3_8h"] = v if v is not None else (300 if rule_set == HJ633_2026 else out["o3"])
+    out: dict[str, int | None] = {k: iaqi(conc.get(k), t, rule_set) for k, t in DAILY_TABLES.items() if k != "o3_8h"}
+    _o3_8h(conc, out, rule_set)
     return _combine(out, rule_set, expected=6)
 
 

@@ -8,7 +8,11 @@ date; a caller can pin one to re-assess history under other limits. Numbers from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
 
 GB3095_2012 = "GB3095-2012"
 GB3095_2026_TRANSITION = "GB3095-2026-transition"
@@ -27,22 +31,19 @@ LIMITS: dict[str, dict[tuple[str, str], float]] = {
         ("pm10", "annual"): 70, ("pm10", "24h"): 150,
         ("pm25", "annual"): 35, ("pm25", "24h"): 75,
     },
-    GB3095_2026_TRANSITION: {
-        ("so2", "annual"): 60, ("so2", "24h"): 150, ("so2", "1h"): 500,
-        ("no2", "annual"): 40, ("no2", "24h"): 80, ("no2", "1h"): 200,
-        ("co", "24h"): 4, ("co", "1h"): 10,
-        ("o3", "8h_max"): 160, ("o3", "1h"): 200,
-        ("pm10", "annual"): 60, ("pm10", "24h"): 120,
-        ("pm25", "annual"): 30, ("pm25", "24h"): 60,
-    },
-    GB3095_2026_FINAL: {
-        ("so2", "annual"): 20, ("so2", "24h"): 50, ("so2", "1h"): 150,
-        ("no2", "annual"): 30, ("no2", "24h"): 50, ("no2", "1h"): 200,
-        ("co", "24h"): 4, ("co", "1h"): 10,
-        ("o3", "8h_max"): 160, ("o3", "1h"): 200,
-        ("pm10", "annual"): 50, ("pm10", "24h"): 100,
-        ("pm25", "annual"): 25, ("pm25", "24h"): 50,
-    },
+}
+# The transition limits are the 2012 ones except for the particles.
+LIMITS[GB3095_2026_TRANSITION] = {
+    **LIMITS[GB3095_2012],
+    ("pm10", "annual"): 60, ("pm10", "24h"): 120,
+    ("pm25", "annual"): 30, ("pm25", "24h"): 60,
+}
+LIMITS[GB3095_2026_FINAL] = {
+    **LIMITS[GB3095_2012],
+    ("so2", "annual"): 20, ("so2", "24h"): 50, ("so2", "1h"): 150,
+    ("no2", "annual"): 30, ("no2", "24h"): 50,
+    ("pm10", "annual"): 50, ("pm10", "24h"): 100,
+    ("pm25", "annual"): 25, ("pm25", "24h"): 50,
 }
 
 
@@ -75,3 +76,18 @@ def index_standards(limit_set: str) -> dict[str, float]:
         "so2": t[("so2", "annual")], "no2": t[("no2", "annual")], "pm10": t[("pm10", "annual")],
         "pm25": t[("pm25", "annual")], "co": t[("co", "24h")], "o3": t[("o3", "8h_max")],
     }
+
+
+def by_limit_set(limit_set: Column, value_of: Callable[[str], float]) -> Column:
+    """A per-row number that depends on the row's limit set (value_of(set name)) as a Spark CASE."""
+    expr = None
+    for name in LIMIT_SETS:
+        v = F.lit(float(value_of(name)))
+        expr = F.when(limit_set == name, v) if expr is None else expr.when(limit_set == name, v)
+    return expr
+
+
+def limit_set_column(day: Column) -> Column:
+    """limit_set_for() as a Spark expression over a date column."""
+    return (F.when(day >= F.lit(FINAL_FROM), F.lit(GB3095_2026_FINAL))
+            .when(day >= F.lit(TRANSITION_FROM), F.lit(GB3095_2026_TRANSITION)).otherwise(F.lit(GB3095_2012)))
