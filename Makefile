@@ -11,7 +11,7 @@ JARS_STAMP := $(JARS_DIR)/.resolved
 DEMO_DATE ?= 2019-01-31
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars demo test test-all bench clean tables-doc check-tools
+.PHONY: setup venv jars esat demo test test-all bench clean tables-doc check-tools
 
 setup: venv jars
 
@@ -37,16 +37,27 @@ $(JARS_STAMP): infra/jvm/pom.xml | check-tools
 	  { echo "Maven could not resolve the Delta jars (see above); check the Maven Central mirror in ~/.m2/settings.xml"; exit 1; }
 	@touch $@
 
+# EPA ESAT, the reference of the PMF benchmark and heavy test, in its own environment (it pins
+# numpy/pandas/scipy versions of its own); only `make bench` and `make test-all` need it.
+ESAT_VENV := .venv-esat
+ESAT_STAMP := $(ESAT_VENV)/.installed
+esat: $(ESAT_STAMP)
+$(ESAT_STAMP): | check-tools
+	@echo "==> creating $(ESAT_VENV) with EPA ESAT (the PMF reference)"
+	@test -x $(ESAT_VENV)/bin/python || $(PYTHON) -m venv $(ESAT_VENV)
+	@$(ESAT_VENV)/bin/pip install -q esat==2025.0.1
+	@touch $@
+
 demo: setup
 	$(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
 
 test: setup
 	$(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)
 
-test-all: setup
+test-all: setup esat
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: setup esat
 	$(PY) -m bench.run_all
 
 tables-doc: setup

@@ -34,8 +34,8 @@ BLOCKS = ((1, 12), (13, 24), (25, 36), (37, 48))
 PARAMS = {"n_estimators": 400, "learning_rate": 0.04, "num_leaves": 63, "min_child_samples": 40,
           "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0, "verbose": -1, "n_jobs": 1}
 SMOKE_PARAMS = {**PARAMS, "n_estimators": 60, "learning_rate": 0.1, "num_leaves": 15}
-EXTRA = ["horizon_h", "target_hod", "clim"]
 INPUT_TABLES = ("features.air_forecast", "features.air_climatology", "silver.air_hourly")
+FUTURE_WEATHER = ("temp_c", "humidity_pct", "pressure_hpa", "rain_mm", "wind_u", "wind_v")
 
 
 @dataclass
@@ -46,6 +46,27 @@ class Config:
     params: dict = field(default_factory=lambda: dict(PARAMS))
     max_issues_per_station: int | None = None  # smoke test: the most recent issues only
     scenario: str = "control"
+    tune_trials: int = 12  # Optuna trials per target through Ray Tune; 0 keeps `params`
+    tune_valid_days: int = 365  # validation window at the end of the training period: a whole seasonal cycle
+    tune_rows: int = 150_000  # fit rows per trial (sampled)
+    perfect_weather: bool = False  # observed weather at the target hour: a labelled, never-registered experiment
+
+    def columns(self) -> list[str]:
+        """Model inputs: issue-time features, horizon, target hour, climatology (+ future weather)."""
+        future = [f"fw_{c}" for c in FUTURE_WEATHER] if self.perfect_weather else []
+        return [*feature_columns(), "horizon_h", "target_hod", "clim", *future]
+
+    @property
+    def experiment(self) -> str:
+        return f"smartmon-{self.scenario}" + ("-perfect-weather" if self.perfect_weather else "")
+
+
+def smoke(cfg: Config, issues: int = 120, tune_trials: int = 2) -> Config:
+    """CI settings: the most recent issues per station, small models, a 30-day holdout and two
+    tuning trials on a few thousand rows: every step runs, in about a minute per target."""
+    cfg.params, cfg.max_issues_per_station, cfg.holdout_days = dict(SMOKE_PARAMS), issues, 30
+    cfg.tune_trials, cfg.tune_valid_days, cfg.tune_rows = min(cfg.tune_trials, tune_trials), 15, 5_000
+    return cfg
 
 
 def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
@@ -61,8 +82,13 @@ def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
         feats = feats.withColumn("_r", F.row_number().over(w)).where(F.col("_r") <= cfg.max_issues_per_station).drop("_r")
     actual = valid.select("station_id", "ts", *[F.col(t).alias(f"actual_{t}") for t in TARGETS])
     rows = horizon_rows(feats, lake.read("features.air_climatology")).join(actual, ["station_id", "ts"], "left")
+    future: list[str] = []
+    if cfg.perfect_weather:
+        future = [f"fw_{c}" for c in FUTURE_WEATHER]
+        weather = lake.read("silver.meteo_hourly").select("station_id", "ts", *[F.col(c).alias(f"fw_{c}") for c in FUTURE_WEATHER])
+        rows = rows.join(weather, ["station_id", "ts"], "left")
     keep = ["station_id", "issued_at", "ts", *feature_columns(), "horizon_h", "target_hod",
-            *[f"actual_{t}" for t in TARGETS], *[f"clim_{t}" for t in TARGETS]]
+            *[f"actual_{t}" for t in TARGETS], *[f"clim_{t}" for t in TARGETS], *future]
     pdf = rows.select(*keep).toPandas()
     log.info("training frame: %d rows (%d issues)", len(pdf), pdf[["station_id", "issued_at"]].drop_duplicates().shape[0])
     return pdf
@@ -73,29 +99,43 @@ def split(df: pd.DataFrame, holdout_days: int) -> tuple[pd.DataFrame, pd.DataFra
     return df[df["issued_at"] <= start], df[df["issued_at"] > start]
 
 
-def design(df: pd.DataFrame, target: str) -> pd.DataFrame:
-    x = df[[*feature_columns(), "horizon_h", "target_hod"]].astype(float)
-    return x.assign(clim=df[f"clim_{target}"].astype(float))
+def design(df: pd.DataFrame, target: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The model's input: `columns` (default the issue-time set) with clim = the target's."""
+    columns = columns or Config().columns()
+    x = df.assign(clim=df[f"clim_{target}"])
+    return x[columns].astype(float)
 
 
-def _fit_block(train: pd.DataFrame, target: str, block: tuple[int, int], params: dict):
+def _fit_block(train: pd.DataFrame, target: str, block: tuple[int, int], params: dict, columns: list[str]):
     import lightgbm as lgb
 
     part = train[(train["horizon_h"] >= block[0]) & (train["horizon_h"] <= block[1])]
     part = part[part[f"actual_{target}"].notna()]
     model = lgb.LGBMRegressor(**params)
-    model.fit(design(part, target), part[f"actual_{target}"].astype(float))
+    model.fit(design(part, target, columns), part[f"actual_{target}"].astype(float))
     return target, block, model.booster_, len(part)
 
 
-def train_on_ray(train: pd.DataFrame, cfg: Config) -> dict[str, dict[tuple[int, int], object]]:
+def tune(train: pd.DataFrame, cfg: Config) -> dict[str, object]:
+    """Optuna through Ray Tune per target (experiments.control_tuning); TuneResult per target."""
+    from experiments.control_tuning import tune_target, validation_split
+
+    out = {}
+    for t in cfg.targets:
+        fit, valid = validation_split(train.assign(clim=train[f"clim_{t}"]), t, cfg.tune_valid_days, cfg.tune_rows)
+        out[t] = tune_target(fit, valid, t, cfg.columns(), cfg.tune_trials)
+    return out
+
+
+def train_on_ray(train: pd.DataFrame, cfg: Config, params: dict[str, dict] | None = None) -> dict[str, dict[tuple[int, int], object]]:
     """Targets x horizon blocks as Ray tasks; returns the boosters per target and block."""
     from smartmon.ray_session import get_ray
 
     ray = get_ray()
     fit = ray.remote(num_cpus=1)(_fit_block)
     ref = ray.put(train)
-    futures = [fit.remote(ref, t, b, cfg.params) for t in cfg.targets for b in BLOCKS]
+    params = params or {}
+    futures = [fit.remote(ref, t, b, params.get(t, cfg.params), cfg.columns()) for t in cfg.targets for b in BLOCKS]
     out: dict[str, dict[tuple[int, int], object]] = {t: {} for t in cfg.targets}
     pending = list(futures)
     while pending:
@@ -106,12 +146,12 @@ def train_on_ray(train: pd.DataFrame, cfg: Config) -> dict[str, dict[tuple[int, 
     return out
 
 
-def evaluate(models: dict, holdout: pd.DataFrame) -> pd.DataFrame:
+def evaluate(models: dict, holdout: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Per target, horizon and method (model, persistence, climatology): SMAPE, RMSE, MAE."""
     rows = []
     for target, model in models.items():
         h = holdout[holdout[f"actual_{target}"].notna()]
-        pred = model.predict(None, design(h, target).assign(horizon_h=h["horizon_h"].to_numpy()))
+        pred = model.predict(None, design(h, target, columns))
         methods = {"model": pred, "persistence": h[f"{target}_last"].to_numpy(), "climatology": h[f"clim_{target}"].to_numpy()}
         for horizon, idx in h.groupby("horizon_h").indices.items():
             actual = h[f"actual_{target}"].to_numpy()[idx]
@@ -144,31 +184,57 @@ def _plot(report: pd.DataFrame, path: str) -> None:
     fig.tight_layout(), fig.savefig(path, dpi=90), plt.close(fig)
 
 
+def _register(lake: Lake, mlflow, cfg: Config, target: str, model, holdout: pd.DataFrame, score: float, base: dict) -> dict:
+    """Log and register the model as challenger; the gate decides whether it becomes champion
+    (scored against the current champion on this same holdout)."""
+    from smartmon.registry import CHALLENGER, CHAMPION, alias_version, gate, model_name, set_alias
+
+    client = mlflow.MlflowClient()
+    name = model_name(cfg.scenario, target)
+    info = mlflow.pyfunc.log_model(name=f"forecast_{target}", python_model=model, registered_model_name=name,
+                                   input_example=design(holdout.head(5), target), pip_requirements=["lightgbm", "pandas", "numpy"])
+    version = str(info.registered_model_version)
+    champ_score = None
+    if alias_version(client, name, CHAMPION) is not None:
+        old = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+        h = holdout[holdout[f"actual_{target}"].notna()]
+        champ_score = float(np.mean([scores(old.predict(design(g, target)), g[f"actual_{target}"])["smape"] for _, g in h.groupby("horizon_h")]))
+    set_alias(lake, client, name, CHALLENGER, version, "newly trained", score)
+    verdict = gate(score, champ_score, base)
+    if verdict.promoted:
+        set_alias(lake, client, name, CHAMPION, version, verdict.reason, score)
+    return {"version": version, "promoted": verdict.promoted, "gate": verdict.reason}
+
+
 def run(lake: Lake, cfg: Config) -> dict:
-    """Train, evaluate, track, register and gate; returns the summary per target."""
+    """Tune, train, evaluate, track, register and gate; returns the summary per target. The
+    perfect-weather experiment is tracked in its own MLflow experiment and never registered:
+    no forecaster knows tomorrow's observed weather."""
     import tempfile
 
     from smartmon.forecast.pyfunc import BlockForecaster
     from smartmon.mlflow_session import get_mlflow
-    from smartmon.registry import CHALLENGER, CHAMPION, alias_version, gate, model_name, set_alias
 
     t0 = time.time()
-    versions = {t: lake.version(t) for t in INPUT_TABLES}
+    versions = {t: lake.version(t) for t in (*INPUT_TABLES, *(("silver.meteo_hourly",) if cfg.perfect_weather else ()))}
     df = training_frame(lake, cfg)
     train, holdout = split(df, cfg.holdout_days)
     if train.empty or holdout.empty:
         raise ValueError(f"not enough issues to hold out {cfg.holdout_days} days: {len(train)} train, {len(holdout)} holdout rows")
-    boosters = train_on_ray(train, cfg)
-    feats = [*feature_columns(), "horizon_h", "target_hod", "clim"]
-    models = {t: BlockForecaster(t, feats, boosters[t]) for t in cfg.targets}
-    report = evaluate(models, holdout)
+    tuned = tune(train, cfg) if cfg.tune_trials > 0 else {}
+    params = {t: tuned[t].best_params if t in tuned else cfg.params for t in cfg.targets}
+    boosters = train_on_ray(train, cfg, params)
+    models = {t: BlockForecaster(t, cfg.columns(), boosters[t]) for t in cfg.targets}
+    report = evaluate(models, holdout, cfg.columns())
     mean = summary(report)
-    mlflow = get_mlflow(experiment=f"smartmon-{cfg.scenario}")
-    client = mlflow.MlflowClient()
-    result = {}
-    with mlflow.start_run(run_name=f"{cfg.scenario}-forecast") as run_:
-        mlflow.log_params({**{f"lgbm_{k}": v for k, v in cfg.params.items()}, "blocks": str(BLOCKS), "sources": ",".join(cfg.sources),
-                           "holdout_days": cfg.holdout_days, "train_rows": len(train), "holdout_rows": len(holdout),
+    mlflow = get_mlflow(experiment=cfg.experiment)
+    result: dict = {}
+    label = "perfect-weather (observed future weather; not deployable)" if cfg.perfect_weather else "issue-time data only"
+    with mlflow.start_run(run_name=f"{cfg.scenario}-forecast" + ("-perfect-weather" if cfg.perfect_weather else "")) as run_:
+        mlflow.set_tags({"inputs": label, "perfect_weather": str(cfg.perfect_weather).lower()})
+        mlflow.log_params({"blocks": str(BLOCKS), "sources": ",".join(cfg.sources), "holdout_days": cfg.holdout_days,
+                           "train_rows": len(train), "holdout_rows": len(holdout), "tune_trials": cfg.tune_trials,
+                           **{f"{t}.lgbm_{k}": v for t in cfg.targets for k, v in params[t].items()},
                            **{f"data_version.{k}": v for k, v in versions.items()}})
         for r in report.itertuples():
             for m in ("smape", "rmse", "mae"):
@@ -176,29 +242,23 @@ def run(lake: Lake, cfg: Config) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             _plot(report, f"{tmp}/smape_by_horizon.png")
             report.to_csv(f"{tmp}/report_by_horizon.csv", index=False)
+            for t, tr in tuned.items():
+                tr.trials.to_csv(f"{tmp}/tuning_{t}.csv", index=False)
+                mlflow.log_metrics({f"{t}.tune.best_valid_smape": tr.best_smape, f"{t}.tune.persistence_valid_smape": tr.persistence_smape,
+                                    f"{t}.tune.trials_per_minute": tr.trials_per_minute})
             mlflow.log_artifacts(tmp, "report")
         for t in cfg.targets:
             score = float(mean.loc[t, ("smape", "model")])
             base = {"persistence": float(mean.loc[t, ("smape", "persistence")]), "climatology": float(mean.loc[t, ("smape", "climatology")])}
             mlflow.log_metrics({f"{t}.smape_1_48": score, f"{t}.persistence.smape_1_48": base["persistence"],
                                 f"{t}.climatology.smape_1_48": base["climatology"]})
-            name = model_name(cfg.scenario, t)
-            example = design(holdout.head(5), t)
-            info = mlflow.pyfunc.log_model(name=f"forecast_{t}", python_model=models[t], registered_model_name=name,
-                                           input_example=example, pip_requirements=["lightgbm", "pandas", "numpy"])
-            version = str(info.registered_model_version)
-            champ = alias_version(client, name, CHAMPION)
-            champ_score = None
-            if champ is not None:
-                old = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
-                h = holdout[holdout[f"actual_{t}"].notna()]
-                champ_score = float(np.mean([scores(old.predict(design(g, t)), g[f"actual_{t}"])["smape"] for _, g in h.groupby("horizon_h")]))
-            set_alias(lake, client, name, CHALLENGER, version, "newly trained", score)
-            verdict = gate(score, champ_score, base)
-            if verdict.promoted:
-                set_alias(lake, client, name, CHAMPION, version, verdict.reason, score)
-            result[t] = {"version": version, "smape": score, **{f"{k}_smape": v for k, v in base.items()},
-                         "gain_vs_persistence": 1 - score / base["persistence"], "promoted": verdict.promoted, "gate": verdict.reason}
+            reg = {"version": None, "promoted": False, "gate": "perfect-weather experiment: not registered"}
+            if not cfg.perfect_weather:
+                reg = _register(lake, mlflow, cfg, t, models[t], holdout, score, base)
+            result[t] = {**reg, "smape": score, **{f"{k}_smape": v for k, v in base.items()},
+                         "gain_vs_persistence": 1 - score / base["persistence"],
+                         "tuned_valid_smape": tuned[t].best_smape if t in tuned else None,
+                         "persistence_valid_smape": tuned[t].persistence_smape if t in tuned else None}
         result["_run_id"] = run_.info.run_id
     result["_seconds"] = round(time.time() - t0, 1)
     return result
@@ -206,8 +266,12 @@ def run(lake: Lake, cfg: Config) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--smoke-test", action="store_true", help="few issues, small models: minutes, for CI")
+    p.add_argument("--smoke-test", action="store_true", help="few issues, small models, 2 tuning trials: minutes, for CI")
     p.add_argument("--targets", default=",".join(TARGETS))
+    p.add_argument("--source", action="append", default=None, help="air source of the stations (default uci-beijing; kdd2018)")
+    p.add_argument("--holdout-days", type=int, default=365)
+    p.add_argument("--tune-trials", type=int, default=Config.tune_trials, help="Optuna trials per target through Ray Tune (0: no tuning)")
+    p.add_argument("--perfect-weather", action="store_true", help="labelled experiment: observed weather at the target hour as input")
     p.add_argument("--build-features", action="store_true", help="build the feature tables first")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname).1s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -218,16 +282,21 @@ def main(argv: list[str] | None = None) -> int:
         from features import air_forecast
 
         log.info("features: %s", air_forecast.run(lake))
-    cfg = Config(targets=tuple(args.targets.split(",")))
+    cfg = Config(targets=tuple(args.targets.split(",")), sources=tuple(args.source or ("uci-beijing",)), holdout_days=args.holdout_days,
+                 tune_trials=args.tune_trials, perfect_weather=args.perfect_weather)
     if args.smoke_test:
-        cfg.params, cfg.max_issues_per_station, cfg.holdout_days = dict(SMOKE_PARAMS), 120, 30
+        cfg = smoke(cfg)
     result = run(lake, cfg)
+    print(f"{'PERFECT-WEATHER experiment (observed future weather, not registered)' if cfg.perfect_weather else 'issue-time data only'};"
+          f" sources {','.join(cfg.sources)}, holdout {cfg.holdout_days} days")
     for t in cfg.targets:
         r = result[t]
+        tuned = (f"; tuned on validation: {r['tuned_valid_smape']:.3f} vs persistence {r['persistence_valid_smape']:.3f}"
+                 if r["tuned_valid_smape"] is not None else "")
         print(f"{t:5s} v{r['version']}: SMAPE 1-48 {r['smape']:.3f} (persistence {r['persistence_smape']:.3f}, "
-              f"climatology {r['climatology_smape']:.3f}; gain {100 * r['gain_vs_persistence']:.1f} %) "
+              f"climatology {r['climatology_smape']:.3f}; gain {100 * r['gain_vs_persistence']:.1f} %{tuned}) "
               f"{'-> champion' if r['promoted'] else 'stays challenger'}: {r['gate']}")
-    print(f"MLflow run {result['_run_id']} in {result['_seconds']} s")
+    print(f"MLflow run {result['_run_id']} ({cfg.experiment}) in {result['_seconds']} s")
     return 0
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from pipelines import cli_gold, cli_ml, cli_qc
+from pipelines import cli_gold, cli_ml, cli_qc, cli_trace
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_qc.add_commands(add)
     cli_gold.add_commands(add)
     cli_ml.add_commands(add)
+    cli_trace.add_commands(add)
     return parser
 
 

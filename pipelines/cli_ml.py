@@ -21,8 +21,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.scenario != "control":
         print(f"smartmon: error: scenario {args.scenario!r} has no trainer yet (control does)")
         return 2
-    argv = ["--targets", args.targets] + (["--smoke-test"] if args.smoke_test else []) + (["--build-features"] if args.build_features else [])
-    return control_forecast.main(argv)
+    argv = ["--targets", args.targets, "--holdout-days", str(args.holdout_days), "--tune-trials", str(args.tune_trials)]
+    argv += [f"--source={s}" for s in args.source or ()]
+    flags = {"--smoke-test": args.smoke_test, "--build-features": args.build_features, "--perfect-weather": args.perfect_weather}
+    return control_forecast.main(argv + [f for f, on in flags.items() if on])
 
 
 def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]) -> None:
@@ -33,3 +35,8 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p.add_argument("--targets", default="pm25,pm10,o3")
     p.add_argument("--smoke-test", action="store_true", help="few issues and small models (CI)")
     p.add_argument("--build-features", action="store_true", help="build the feature tables first")
+    p.add_argument("--source", action="append", default=None, help="air source of the stations (default uci-beijing; or kdd2018)")
+    p.add_argument("--holdout-days", type=int, default=365, help="issues held out at the end (default the last 12 months)")
+    p.add_argument("--tune-trials", type=int, default=12, help="Optuna trials per target through Ray Tune (0: fixed parameters)")
+    p.add_argument("--perfect-weather", action="store_true",
+                   help="labelled experiment with observed weather at the target hour (tracked apart, never registered)")

@@ -351,3 +351,37 @@ FORECASTS = register(
         partition_by=("month",),
     )
 )
+
+SOURCE_APPORTIONMENT = register(
+    TableSpec(
+        layer="gold",
+        name="source_apportionment",
+        description="PMF source apportionment (EPA PMF conventions, robust mode) of a speciation "
+        "dataset: factor profiles with bootstrap intervals, and factor contributions per sample. "
+        "One solution per dataset and factor count (the best of the random starts by Q(robust)); "
+        "factors are normalised to a mean contribution of 1, so profiles read in the data's units.",
+        columns=(
+            Col("dataset", "string", "silver.speciation dataset", False),
+            Col("station_id", "string", "silver.stations key of the site"),
+            Col("factors", "int", "number of factors of the solution", False),
+            Col("kind", "string", "profile | contribution", False),
+            Col("factor", "int", "1..factors", False),
+            Col("species", "string", "species (profile rows; '' on contribution rows)", False),
+            Col("sample_time", "timestamp", "sample (contribution rows; null on profile rows)"),
+            Col("value", "double", "profile: concentration per unit contribution; contribution: G (mean 1)"),
+            Col("species_share", "double", "profile: the factor's share of the species' modelled total (0-1)"),
+            Col("bs_p05", "double", "profile: bootstrap 5th percentile"),
+            Col("bs_p50", "double", "profile: bootstrap median"),
+            Col("bs_p95", "double", "profile: bootstrap 95th percentile"),
+            Col("bs_mapped", "int", "bootstrap replicates whose factor mapped to this one (r >= 0.6)"),
+            Col("category", "string", "profile: strong | weak (S/N category; bad species are not modelled)"),
+            Col("q_true", "double", "Q of the solution"),
+            Col("q_robust", "double", "Q(robust) of the solution (|e/u| > 4 down-weighted)"),
+            Col("q_expected", "double", "degrees of freedom: samples x species - factors x (samples + species)"),
+            Col("starts", "int", "random starts run"),
+            Col("seed", "bigint", "seed of the best start"),
+            Col("mlflow_run_id", "string", "MLflow run with the parameters, Q values and plots"),
+        ),
+        keys=("dataset", "factors", "kind", "factor", "species", "sample_time"),
+    )
+)

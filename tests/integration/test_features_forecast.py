@@ -62,10 +62,10 @@ def test_feature_table_has_every_declared_column(lake, features_built):
 
 
 def test_control_forecast_smoke_trains_registers_and_records_aliases(lake, features_built):
-    from experiments.control_forecast import SMOKE_PARAMS, Config, run
+    from experiments.control_forecast import SMOKE_PARAMS, Config, run, smoke
     from smartmon.mlflow_session import get_mlflow
 
-    cfg = Config(targets=("pm25", "o3"), params=dict(SMOKE_PARAMS), max_issues_per_station=150, holdout_days=30)
+    cfg = smoke(Config(targets=("pm25", "o3")), issues=150)
     result = run(lake, cfg)
     client = get_mlflow().MlflowClient()
     for t in cfg.targets:
@@ -77,12 +77,33 @@ def test_control_forecast_smoke_trains_registers_and_records_aliases(lake, featu
     assert {r.model_name for r in log.collect()} == {"smartmon.control.pm25", "smartmon.control.o3"}
     run_ = client.get_run(result["_run_id"])
     assert "pm25.model.smape" in run_.data.metrics and run_.data.params["data_version.features.air_forecast"].isdigit()
+    # tuned through Ray Tune + Optuna: two trials per target, the best one's parameters trained the models
+    assert run_.data.params["tune_trials"] == "2" and 0 < run_.data.metrics["o3.tune.best_valid_smape"] < 2
+    assert int(run_.data.params["pm25.lgbm_n_estimators"]) != SMOKE_PARAMS["n_estimators"]
+    artifacts = {a.path for a in client.list_artifacts(result["_run_id"], "report")}
+    assert {"report/tuning_pm25.csv", "report/tuning_o3.csv", "report/smape_by_horizon.png"} <= artifacts
+
+
+def test_perfect_weather_experiment_is_labelled_and_never_registered(lake, features_built):
+    from experiments.control_forecast import Config, run, smoke
+    from smartmon.mlflow_session import get_mlflow
+    from smartmon.registry import alias_version
+
+    client = get_mlflow().MlflowClient()
+    before = alias_version(client, "smartmon.control.pm25", "challenger")
+    cfg = smoke(Config(targets=("pm25",), perfect_weather=True, tune_trials=0))
+    result = run(lake, cfg)
+    assert result["pm25"]["version"] is None and alias_version(client, "smartmon.control.pm25", "challenger") == before
+    run_ = client.get_run(result["_run_id"])
+    assert run_.data.tags["perfect_weather"] == "true" and "not deployable" in run_.data.tags["inputs"]
+    assert client.get_experiment(run_.info.experiment_id).name == "smartmon-control-perfect-weather"
+    assert "data_version.silver.meteo_hourly" in run_.data.params
 
 
 @pytest.fixture(scope="module")
 def champion(lake, features_built):
     """A pm25 champion for the serving tests (the smoke model, whatever the gate said)."""
-    from experiments.control_forecast import SMOKE_PARAMS, Config, run
+    from experiments.control_forecast import Config, run, smoke
     from smartmon.mlflow_session import get_mlflow
     from smartmon.registry import CHAMPION, alias_version, set_alias
 
@@ -90,7 +111,7 @@ def champion(lake, features_built):
     name = "smartmon.control.pm25"
     if alias_version(client, name, CHAMPION) is None:
         if alias_version(client, name, "challenger") is None:
-            run(lake, Config(targets=("pm25",), params=dict(SMOKE_PARAMS), max_issues_per_station=150, holdout_days=30))
+            run(lake, smoke(Config(targets=("pm25",), tune_trials=0), issues=150))
         set_alias(lake, client, name, CHAMPION, alias_version(client, name, "challenger"), "test: serve the smoke model", None)
     return name, alias_version(client, name, CHAMPION)
 
