@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from features.air_forecast import horizon_rows
 from smartmon.catalog.features import TARGETS, feature_columns
+from smartmon.errors import InputError
 from smartmon.forecast.metrics import scores
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
@@ -50,6 +51,7 @@ class Config:
     tune_valid_days: int = 365  # validation window at the end of the training period: a whole seasonal cycle
     tune_rows: int = 150_000  # fit rows per trial (sampled)
     perfect_weather: bool = False  # observed weather at the target hour: a labelled, never-registered experiment
+    register: bool = True  # False: evaluate and track only (e.g. another network's holdout)
 
     def columns(self) -> list[str]:
         """Model inputs: issue-time features, horizon, target hour, climatology (+ future weather)."""
@@ -121,8 +123,12 @@ def tune(train: pd.DataFrame, cfg: Config) -> dict[str, object]:
     from experiments.control_tuning import tune_target, validation_split
 
     out = {}
+    span = (train["issued_at"].max() - train["issued_at"].min()).days
+    valid_days = min(cfg.tune_valid_days, max(1, span // 3))  # a short history keeps two thirds to fit
+    if valid_days < cfg.tune_valid_days:
+        log.info("tuning validates on the last %d days (training spans %d)", valid_days, span)
     for t in cfg.targets:
-        fit, valid = validation_split(train.assign(clim=train[f"clim_{t}"]), t, cfg.tune_valid_days, cfg.tune_rows)
+        fit, valid = validation_split(train.assign(clim=train[f"clim_{t}"]), t, valid_days, cfg.tune_rows)
         out[t] = tune_target(fit, valid, t, cfg.columns(), cfg.tune_trials)
     return out
 
@@ -220,7 +226,9 @@ def run(lake: Lake, cfg: Config) -> dict:
     df = training_frame(lake, cfg)
     train, holdout = split(df, cfg.holdout_days)
     if train.empty or holdout.empty:
-        raise ValueError(f"not enough issues to hold out {cfg.holdout_days} days: {len(train)} train, {len(holdout)} holdout rows")
+        span = f"{df['issued_at'].min():%Y-%m-%d} .. {df['issued_at'].max():%Y-%m-%d}" if len(df) else "none"
+        raise InputError(f"not enough issues to hold out {cfg.holdout_days} days: {len(train)} train, {len(holdout)} holdout rows "
+                         f"(issues of {','.join(cfg.sources)}: {span}); use a shorter --holdout-days")
     tuned = tune(train, cfg) if cfg.tune_trials > 0 else {}
     params = {t: tuned[t].best_params if t in tuned else cfg.params for t in cfg.targets}
     boosters = train_on_ray(train, cfg, params)
@@ -252,8 +260,9 @@ def run(lake: Lake, cfg: Config) -> dict:
             base = {"persistence": float(mean.loc[t, ("smape", "persistence")]), "climatology": float(mean.loc[t, ("smape", "climatology")])}
             mlflow.log_metrics({f"{t}.smape_1_48": score, f"{t}.persistence.smape_1_48": base["persistence"],
                                 f"{t}.climatology.smape_1_48": base["climatology"]})
-            reg = {"version": None, "promoted": False, "gate": "perfect-weather experiment: not registered"}
-            if not cfg.perfect_weather:
+            reg = {"version": None, "promoted": False,
+                   "gate": "perfect-weather experiment: not registered" if cfg.perfect_weather else "evaluation only: not registered"}
+            if cfg.register and not cfg.perfect_weather:
                 reg = _register(lake, mlflow, cfg, t, models[t], holdout, score, base)
             result[t] = {**reg, "smape": score, **{f"{k}_smape": v for k, v in base.items()},
                          "gain_vs_persistence": 1 - score / base["persistence"],
@@ -272,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--holdout-days", type=int, default=365)
     p.add_argument("--tune-trials", type=int, default=Config.tune_trials, help="Optuna trials per target through Ray Tune (0: no tuning)")
     p.add_argument("--perfect-weather", action="store_true", help="labelled experiment: observed weather at the target hour as input")
+    p.add_argument("--no-register", action="store_true", help="evaluate and track in MLflow only (no registry, no gate)")
     p.add_argument("--build-features", action="store_true", help="build the feature tables first")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname).1s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -283,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
         log.info("features: %s", air_forecast.run(lake))
     cfg = Config(targets=tuple(args.targets.split(",")), sources=tuple(args.source or ("uci-beijing",)), holdout_days=args.holdout_days,
-                 tune_trials=args.tune_trials, perfect_weather=args.perfect_weather)
+                 tune_trials=args.tune_trials, perfect_weather=args.perfect_weather, register=not args.no_register)
     if args.smoke_test:
         cfg = smoke(cfg)
     result = run(lake, cfg)
@@ -293,9 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         r = result[t]
         tuned = (f"; tuned on validation: {r['tuned_valid_smape']:.3f} vs persistence {r['persistence_valid_smape']:.3f}"
                  if r["tuned_valid_smape"] is not None else "")
-        print(f"{t:5s} v{r['version']}: SMAPE 1-48 {r['smape']:.3f} (persistence {r['persistence_smape']:.3f}, "
-              f"climatology {r['climatology_smape']:.3f}; gain {100 * r['gain_vs_persistence']:.1f} %{tuned}) "
-              f"{'-> champion' if r['promoted'] else 'stays challenger'}: {r['gate']}")
+        verdict = r["gate"] if r["version"] is None else f"{'-> champion' if r['promoted'] else 'stays challenger'}: {r['gate']}"
+        print(f"{t:5s} {'v' + r['version'] if r['version'] else 'unregistered'}: SMAPE 1-48 {r['smape']:.3f} (persistence "
+              f"{r['persistence_smape']:.3f}, climatology {r['climatology_smape']:.3f}; gain {100 * r['gain_vs_persistence']:.1f} %{tuned}) "
+              f"{verdict}")
     print(f"MLflow run {result['_run_id']} ({cfg.experiment}) in {result['_seconds']} s")
     return 0
 

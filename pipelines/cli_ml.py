@@ -23,7 +23,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     argv = ["--targets", args.targets, "--holdout-days", str(args.holdout_days), "--tune-trials", str(args.tune_trials)]
     argv += [f"--source={s}" for s in args.source or ()]
-    flags = {"--smoke-test": args.smoke_test, "--build-features": args.build_features, "--perfect-weather": args.perfect_weather}
+    flags = {"--smoke-test": args.smoke_test, "--build-features": args.build_features, "--perfect-weather": args.perfect_weather,
+             "--no-register": args.no_register}
     return control_forecast.main(argv + [f for f, on in flags.items() if on])
 
 
@@ -38,5 +39,6 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p.add_argument("--source", action="append", default=None, help="air source of the stations (default uci-beijing; or kdd2018)")
     p.add_argument("--holdout-days", type=int, default=365, help="issues held out at the end (default the last 12 months)")
     p.add_argument("--tune-trials", type=int, default=12, help="Optuna trials per target through Ray Tune (0: fixed parameters)")
+    p.add_argument("--no-register", action="store_true", help="evaluate and track in MLflow only (no registry, no gate)")
     p.add_argument("--perfect-weather", action="store_true",
                    help="labelled experiment with observed weather at the target hour (tracked apart, never registered)")

@@ -385,3 +385,39 @@ SOURCE_APPORTIONMENT = register(
         keys=("dataset", "factors", "kind", "factor", "species", "sample_time"),
     )
 )
+
+UPWIND_CANDIDATES = register(
+    TableSpec(
+        layer="gold",
+        name="upwind_candidates",
+        description="Upwind attribution of an episode at a receptor: each candidate with its rank and "
+        "evidence (bearing and distance, whether it lies in the upwind sector of the back-trajectories, "
+        "trajectory hours near it, the lag and correlation by which its concentrations led the "
+        "receptor's, its episode mean against its own previous week).",
+        columns=(
+            Col("receptor_id", "string", "silver.stations key of the receptor", False),
+            Col("from_ts", "timestamp", "episode start, UTC", False),
+            Col("to_ts", "timestamp", "episode end, UTC", False),
+            Col("candidate_id", "string", "silver.stations key (or source id) of the candidate", False),
+            Col("candidate_kind", "string", "monitoring station | emission source"),
+            Col("candidate_name", "string", "name in the registry"),
+            Col("pollutant", "string", "the pollutant of the episode (silver.air_hourly column)"),
+            Col("rank", "int", "1 = most likely contributor"),
+            Col("score", "double", "share of trajectory hours near the candidate x its lead correlation (>= 0)"),
+            Col("bearing_deg", "double", "from the receptor to the candidate, degrees from north"),
+            Col("distance_km", "double", "receptor to candidate"),
+            Col("in_sector", "boolean", "within 45 degrees of the upwind sector"),
+            Col("residence_h", "double", "back-trajectory hours within one H3 res-6 ring of the candidate"),
+            Col("lead_h", "int", "hours by which the candidate's series best leads the receptor's (0: none)"),
+            Col("lead_r", "double", "correlation at that lead"),
+            Col("episode_mean", "double", "candidate's mean during the episode"),
+            Col("excess_ratio", "double", "episode mean / mean of the 7 days before"),
+            Col("sector_deg", "double", "upwind sector: mean bearing of the back-trajectories, concentration-weighted"),
+            Col("sector_label", "string", "N, NE, ... or calm"),
+            Col("met_station_id", "string", "station whose winds drove the trajectories"),
+            Col("met_distance_km", "double", "receptor to that station"),
+            Col("hours_back", "int", "trajectory length, hours"),
+        ),
+        keys=("receptor_id", "from_ts", "to_ts", "pollutant", "candidate_id"),
+    )
+)
