@@ -128,6 +128,16 @@ class Lake:
             raise TableError(f"{spec.fqn}: missing columns {missing}, undeclared columns {extra}")
         return df.select([F.col(c.name).cast(catalog.spark_type(c.type)).alias(c.name) for c in spec.columns])
 
+    def from_pandas(self, pdf, fqn: str) -> DataFrame:
+        """A pandas frame of a table's rows (driver-side results such as model outputs) as a
+        Spark DataFrame in the declared column order and types, NaN as null."""
+        spec = self.ensure(fqn)
+        missing = [c for c in spec.column_names if c not in pdf.columns]
+        if missing:
+            raise TableError(f"{fqn}: missing columns {missing}")
+        frame = pdf[list(spec.column_names)]
+        return self.spark.createDataFrame(frame.astype(object).where(frame.notna(), None), spec.schema)
+
     def _latest(self, fqn: str):
         return DeltaTable.forPath(self.spark, self.path(fqn)).history(1).select("version", "operation", "operationMetrics").first()
 

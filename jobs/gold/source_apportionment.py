@@ -139,10 +139,7 @@ def run(lake: Lake, dataset: str, factors: int, starts: int = 20, replicates: in
     base, sols, boot = solve(inp, factors, starts, seed, replicates, **options)
     result = PMFRun(dataset, station, inp, base, sols, boot, time.monotonic() - t0)
     run_id = _track(result, lake.version("silver.speciation"), replicates)
-    spec = lake.ensure(TABLE)
-    frame = rows(result, run_id)[list(spec.column_names)]
-    written = lake.merge(lake.spark.createDataFrame(frame.astype(object).where(frame.notna(), None), spec.schema), TABLE,
-                         ignore_in_compare={"mlflow_run_id"}).rows_written
+    written = lake.merge(lake.from_pandas(rows(result, run_id), TABLE), TABLE, ignore_in_compare={"mlflow_run_id"}).rows_written
     log.info("%s: %d factors, Q(robust) %.1f, Q(true) %.1f, Q expected %.0f; %d rows written", dataset, factors, base.q_robust,
              base.q_true, result.q_expected, written)
     return {**result.summary(), "rows_out": written, "mlflow_run_id": run_id, "bootstrap": replicates,

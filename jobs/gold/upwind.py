@@ -78,10 +78,8 @@ def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_bac
                            candidate_kind="monitoring station", candidate_name=ranked["candidate_id"].map(names),
                            sector_deg=sec.bearing_deg, sector_label=sec.label, met_station_id=met_id, met_distance_km=met_km,
                            hours_back=hours_back)
-    spec = lake.ensure(TABLE)
-    frame = ranked[list(spec.column_names)]
-    written = lake.merge(lake.spark.createDataFrame(frame.astype(object).where(frame.notna(), None), spec.schema), TABLE).rows_written
+    written = lake.merge(lake.from_pandas(ranked, TABLE), TABLE).rows_written
     log.info("%s %s..%s: upwind %s (%.0f deg), %d candidates, wind from %s (%.1f km)", station_id, t_from, t_to, sec.label,
              sec.bearing_deg, len(ranked), met_id, met_km)
     return {"receptor": station_id, "sector": sec, "met_station": met_id, "met_km": met_km, "candidates": ranked,
-            "footprint_cells": int(len(fp)), "rows_out": written}
+            "footprint_cells": len(fp), "rows_out": written}
