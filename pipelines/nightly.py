@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from features import air_forecast
 from jobs import maintenance
-from jobs.gold import aggregates, air_moving, aqi_daily, aqi_hourly, evaluation, water_class
+from jobs.gold import aggregates, air_moving, aqi_daily, aqi_hourly, evaluation, forecasts, water_class
 from jobs.qc import flags as qc_flags
 from jobs.silver import stations
 from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
@@ -50,8 +51,11 @@ TASKS: tuple[Task, ...] = (
     Task("gold.eval", lambda ctx: evaluation.run(ctx.lake), ("gold.aqi_daily",)),
     Task("gold.aggregates", lambda ctx: aggregates.run(ctx.lake), ("gold.aqi_daily",)),
     Task("gold.water_class", lambda ctx: water_class.run(ctx.lake), ("silver.water_obs", "silver.qc_flags")),
+    Task("features.air_forecast", lambda ctx: air_forecast.run(ctx.lake), ("silver.air_hourly", "silver.meteo_hourly", "silver.qc_flags")),
+    # the champions' forecasts for the latest issue; skips a target that has no champion yet (`smartmon train`)
+    Task("gold.forecasts", lambda ctx: forecasts.run(ctx.lake), ("features.air_forecast",)),
     Task("maintenance", lambda ctx: maintenance.run(ctx.lake),
-         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class")),
+         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts")),
 )
 
 
