@@ -26,7 +26,8 @@ from pyspark.sql import functions as F
 from features.air_forecast import horizon_rows
 from smartmon.catalog.features import TARGETS, feature_columns
 from smartmon.errors import InputError
-from smartmon.forecast.metrics import scores
+from smartmon.forecast.design import design, model_columns
+from smartmon.forecast.metrics import mean_smape_by_horizon, scores
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 
@@ -55,8 +56,7 @@ class Config:
 
     def columns(self) -> list[str]:
         """Model inputs: issue-time features, horizon, target hour, climatology (+ future weather)."""
-        future = [f"fw_{c}" for c in FUTURE_WEATHER] if self.perfect_weather else []
-        return [*feature_columns(), "horizon_h", "target_hod", "clim", *future]
+        return model_columns([f"fw_{c}" for c in FUTURE_WEATHER] if self.perfect_weather else [])
 
     @property
     def experiment(self) -> str:
@@ -99,13 +99,6 @@ def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
 def split(df: pd.DataFrame, holdout_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     start = df["issued_at"].max() - timedelta(days=holdout_days)
     return df[df["issued_at"] <= start], df[df["issued_at"] > start]
-
-
-def design(df: pd.DataFrame, target: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The model's input: `columns` (default the issue-time set) with clim = the target's."""
-    columns = columns or Config().columns()
-    x = df.assign(clim=df[f"clim_{target}"])
-    return x[columns].astype(float)
 
 
 def _fit_block(train: pd.DataFrame, target: str, block: tuple[int, int], params: dict, columns: list[str]):
@@ -204,7 +197,7 @@ def _register(lake: Lake, mlflow, cfg: Config, target: str, model, holdout: pd.D
     if alias_version(client, name, CHAMPION) is not None:
         old = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
         h = holdout[holdout[f"actual_{target}"].notna()]
-        champ_score = float(np.mean([scores(old.predict(design(g, target)), g[f"actual_{target}"])["smape"] for _, g in h.groupby("horizon_h")]))
+        champ_score = mean_smape_by_horizon(old.predict(design(h, target)), h, target)
     set_alias(lake, client, name, CHALLENGER, version, "newly trained", score)
     verdict = gate(score, champ_score, base)
     if verdict.promoted:

@@ -17,10 +17,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import numpy as np
 import pandas as pd
 
-from smartmon.forecast.metrics import smape
+from smartmon.forecast.metrics import mean_smape_by_horizon
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +71,6 @@ def validation_split(train: pd.DataFrame, target: str, valid_days: int, max_rows
     if len(valid) > max_rows // 4:
         valid = valid.sample(n=max_rows // 4, random_state=seed)
     return fit, valid
-
-
-def mean_smape_by_horizon(pred, valid: pd.DataFrame, target: str) -> float:
-    """Mean over horizons of each horizon's SMAPE (the KDD Cup score averaged like the report)."""
-    pred = np.asarray(pred, dtype=float)
-    actual = valid[f"actual_{target}"].to_numpy(dtype=float)
-    return float(np.mean([smape(pred[idx], actual[idx]) for idx in valid.groupby("horizon_h").indices.values()]))
 
 
 def _objective(config: dict, fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: list[str]) -> None:

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from features.air_forecast import horizon_rows
 from smartmon.catalog.features import feature_columns
+from smartmon.forecast.design import design
 from smartmon.io import Lake
 from smartmon.registry import CHAMPION, alias_version, model_name
 
@@ -49,13 +50,12 @@ def run(lake: Lake, targets: tuple[str, ...] = ("pm25", "pm10", "o3"), issued: l
             log.warning("%s has no champion yet: no forecasts for %s", name, t)
             continue
         model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
-        x = frame[[*feature_columns(), "horizon_h", "target_hod"]].astype(float).assign(clim=frame[f"clim_{t}"].astype(float))
         parts.append(pd.DataFrame({
             "station_id": frame["station_id"], "target": t, "issued_at": frame["issued_at"], "horizon_h": frame["horizon_h"].astype("int32"),
-            "ts": frame["ts"], "value": model.predict(x), "model_name": name, "model_version": str(version),
+            "ts": frame["ts"], "value": model.predict(design(frame, t)), "model_name": name, "model_version": str(version),
             "month": frame["issued_at"].dt.strftime("%Y-%m"),
         }))
     if not parts:
         return {"rows_out": 0}
-    out = lake.spark.createDataFrame(pd.concat(parts, ignore_index=True), lake.ensure("gold.forecasts").schema)
+    out = lake.from_pandas(pd.concat(parts, ignore_index=True), "gold.forecasts")
     return {"rows_out": lake.merge(out, "gold.forecasts").rows_written, "issues": len(issued)}

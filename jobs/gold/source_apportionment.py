@@ -78,17 +78,17 @@ def rows(run: PMFRun, mlflow_run_id: str | None) -> pd.DataFrame:
               "q_expected": run.q_expected, "starts": len(run.starts), "seed": base.seed, "mlflow_run_id": mlflow_run_id}
     modelled = base.F * base.G.mean(axis=0)[:, None]  # mean modelled concentration per factor and species
     share = modelled / np.maximum(modelled.sum(axis=0), 1e-12)
-    out = []
-    for f in range(k):
-        for j, s in enumerate(inp.species):
-            bs = {f"bs_p{q:02d}": (float(run.boot.percentiles[q][f, j]) if run.boot else None) for q in (5, 50, 95)}
-            out.append({**common, "kind": "profile", "factor": f + 1, "species": s, "sample_time": None, "value": float(base.F[f, j]),
-                        "species_share": float(share[f, j]), **bs, "bs_mapped": int(run.boot.mapped[f]) if run.boot else None,
-                        "category": inp.categories[s]})
-        for i, t in enumerate(inp.samples):
-            out.append({**common, "kind": "contribution", "factor": f + 1, "species": "", "sample_time": t, "value": float(base.G[i, f]),
-                        "species_share": None, "bs_p05": None, "bs_p50": None, "bs_p95": None, "bs_mapped": None, "category": None})
-    return pd.DataFrame(out)
+    n, m = len(inp.species), len(inp.samples)
+    factor_s = np.repeat(np.arange(1, k + 1), n)  # profile rows: factor-major, species within
+    profile = pd.DataFrame({"kind": "profile", "factor": factor_s, "species": np.tile(inp.species, k), "sample_time": pd.NaT,
+                            "value": base.F.ravel(), "species_share": share.ravel(),
+                            "category": [inp.categories[s] for s in np.tile(inp.species, k)]})
+    for q in (5, 50, 95):
+        profile[f"bs_p{q:02d}"] = run.boot.percentiles[q].ravel() if run.boot else None
+    profile["bs_mapped"] = run.boot.mapped[factor_s - 1] if run.boot else None
+    contribution = pd.DataFrame({"kind": "contribution", "factor": np.repeat(np.arange(1, k + 1), m), "species": "",
+                                 "sample_time": np.tile(np.asarray(inp.samples, dtype=object), k), "value": base.G.T.ravel()})
+    return pd.concat([profile, contribution], ignore_index=True).assign(**common)
 
 
 def _track(run: PMFRun, lake_version: int, replicates: int) -> str:

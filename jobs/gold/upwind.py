@@ -31,11 +31,10 @@ def _stations(lake: Lake) -> pd.DataFrame:
         F.col("lat").isNotNull() & F.col("lon").isNotNull()).toPandas()
 
 
-def nearest_wind(lake: Lake, stations: pd.DataFrame, lat: float, lon: float, t0: datetime, t1: datetime,
-                 max_km: float = 50.0) -> tuple[str, float, pd.DataFrame]:
-    """The nearest station within max_km with wind components in [t0, t1]."""
-    near = stations.assign(d=upwind.distance_km(lat, lon, stations["lat"], stations["lon"]))
-    near = near[near["d"] <= max_km].sort_values("d")
+def nearest_wind(lake: Lake, stations: pd.DataFrame, t0: datetime, t1: datetime, max_km: float = 50.0) -> tuple[str, float, pd.DataFrame]:
+    """The nearest station within max_km (stations carry d, km from the receptor) with wind
+    components in [t0, t1]."""
+    near = stations[stations["d"] <= max_km].sort_values("d")
     met = (lake.read("silver.meteo_hourly").where(F.col("ts").between(t0, t1) & F.col("station_id").isin(*near["station_id"].tolist()))
            .where(F.col("wind_u").isNotNull()).select("station_id", "ts", "wind_u", "wind_v").toPandas())
     have = set(met["station_id"])
@@ -55,9 +54,9 @@ def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_bac
     if rec.empty:
         raise InputError(f"unknown receptor station {station_id!r} (not in silver.stations with coordinates)")
     lat, lon = float(rec["lat"].iloc[0]), float(rec["lon"].iloc[0])
-    met_id, met_km, winds = nearest_wind(lake, stations, lat, lon, t_from - timedelta(hours=hours_back), t_to)
-    near = stations.assign(d=upwind.distance_km(lat, lon, stations["lat"], stations["lon"]))
-    near = near[(near["d"] <= radius_km)]
+    stations = stations.assign(d=upwind.distance_km(lat, lon, stations["lat"], stations["lon"]))
+    met_id, met_km, winds = nearest_wind(lake, stations, t_from - timedelta(hours=hours_back), t_to)
+    near = stations[stations["d"] <= radius_km]
     start = t_from - timedelta(days=BASELINE_DAYS, hours=hours_back)
     air = lake.read("silver.air_hourly").where(F.col("ts").between(start, t_to) & F.col("station_id").isin(*near["station_id"].tolist()))
     air = valid_air(air, lake.read("silver.qc_flags")).select("station_id", "ts", pollutant).where(F.col(pollutant).isNotNull()).toPandas()

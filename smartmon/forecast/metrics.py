@@ -37,3 +37,11 @@ def mae(forecast, actual) -> float:
 
 def scores(forecast, actual) -> dict[str, float]:
     return {"smape": smape(forecast, actual), "rmse": rmse(forecast, actual), "mae": mae(forecast, actual)}
+
+
+def mean_smape_by_horizon(forecast, rows, target: str) -> float:
+    """Mean over horizons of each horizon's SMAPE (how the report and the gate average), for
+    forecasts aligned with `rows` (which carry horizon_h and actual_<target>)."""
+    f = np.asarray(forecast, dtype=float)
+    a = rows[f"actual_{target}"].to_numpy(dtype=float)
+    return float(np.mean([smape(f[idx], a[idx]) for idx in rows.groupby("horizon_h").indices.values()]))

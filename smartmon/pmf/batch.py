@@ -76,10 +76,9 @@ def block_indices(m: int, block: int, rng: np.random.Generator) -> np.ndarray:
 
 def _replicate(X: np.ndarray, U: np.ndarray, base: Solution, idx: np.ndarray, seed: int, options: dict) -> tuple[np.ndarray, np.ndarray]:
     sol = normalise(fit(X[idx], U[idx], base.F.shape[0], seed, F0=base.F, **options))
-    base_g = base.G[idx]
     k = base.F.shape[0]
-    corr = np.array([[np.corrcoef(sol.G[:, i], base_g[:, j])[0, 1] if sol.G[:, i].std() > 0 and base_g[:, j].std() > 0 else 0.0
-                      for j in range(k)] for i in range(k)])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant contribution column correlates with nothing
+        corr = np.nan_to_num(np.corrcoef(sol.G.T, base.G[idx].T)[:k, k:])
     assign = np.full(k, -1)
     for i in range(k):  # each replicate factor to its best-correlated base factor, if r >= MAP_MIN_R
         j = int(np.argmax(corr[i]))
