@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from pipelines import cli_gold, cli_ml, cli_qc, cli_trace
+from pipelines import cli_gold, cli_ml, cli_qc, cli_sim, cli_trace
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
     p.add_argument("--force", action="store_true", help="rebuild even if the lists have not changed")
     p = add("ingest", cmd_ingest, "ingest a source (or --all) into bronze, conform new batches into silver, reconcile")
-    p.add_argument("source", nargs="?", help="cnemc-archive | uci-beijing | kdd2018 | water-auto | hj212 | epa-pmf")
+    p.add_argument("source", nargs="?", help="cnemc-archive | uci-beijing | kdd2018 | water-auto | hj212 | epa-pmf, or a "
+                   "simulated feed: station-lists | provincial-air | county-air | township-sensors | enterprises | power-use | "
+                   "energy-use | hydrology | land-use | statistics")
     p.add_argument("paths", nargs="*", help="files or folders (default: the source's folder in the data root)")
     p.add_argument("--all", action="store_true", help="every source, from the data root and the landing zone")
     p.add_argument("--bronze-only", action="store_true", help="stop after bronze")
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_gold.add_commands(add)
     cli_ml.add_commands(add)
     cli_trace.add_commands(add)
+    cli_sim.add_commands(add)
     return parser
 
 

@@ -129,3 +129,26 @@ def table(columns: dict[str, list], lines: list[int], maps: dict[str, list] | No
         arrays[k] = pa.array(v, type=pa.map_(pa.string(), pa.string()))
     arrays["source_line"] = pa.array(lines, type=pa.int64())
     return pa.table(arrays)
+
+
+def mapped_csv(path: Path, layouts: dict[str, list[str]], *, encoding: str = "utf-8") -> Parsed:
+    """A CSV whose header tells its layout: rows as (layout, header -> value map).
+
+    The first layout whose required columns are all in the header wins; a header matching none
+    refuses every line of the file, naming the header and the layouts known."""
+    header, records, rejects, read = csv_records(path, encoding=encoding)
+    layout = next((name for name, required in layouts.items() if header and set(required) <= set(header)), None)
+    if layout is None and records:
+        reason = f"file refused: header {header} matches no known layout ({', '.join(layouts)})"
+        rejects = rejects + [(line, ",".join(fields), reason) for line, fields in records]
+        records = []
+    cols: dict[str, list] = {"layout": [layout] * len(records)}
+    fields_col = [[(h, v) for h, v in zip(header, fields, strict=True) if v != ""] for _, fields in records]
+    return Parsed(table(cols, [line for line, _ in records], {"fields": fields_col}), rejects, read)
+
+
+def flat_csv(path: Path, expected_header: list[str], names: list[str], *, encoding: str = "utf-8") -> Parsed:
+    """A CSV with a fixed header: fields renamed to names, every value kept as text."""
+    _, records, rejects, read = csv_records(path, expected_header, encoding=encoding)
+    cols: dict[str, list] = {n: [fields[i] for _, fields in records] for i, n in enumerate(names)}
+    return Parsed(table(cols, [line for line, _ in records]), rejects, read)

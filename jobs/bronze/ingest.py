@@ -17,17 +17,37 @@ from types import ModuleType
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from jobs.bronze import cnemc_archive, epa_pmf, hj212, kdd2018, kdd2018_meo, uci_beijing, water_auto
-from smartmon.errors import InputError
+from jobs.bronze import (
+    cnemc_archive,
+    county_air,
+    energy_use,
+    enterprises,
+    epa_pmf,
+    hj212,
+    hydrology,
+    kdd2018,
+    kdd2018_meo,
+    land_use,
+    power_use,
+    provincial_air,
+    station_lists,
+    statistics,
+    township_sensors,
+    uci_beijing,
+    water_auto,
+)
 from smartmon import ledger
+from smartmon.errors import InputError
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
 
 log = logging.getLogger(__name__)
 
-ADAPTERS: dict[str, ModuleType] = {
-    m.NAME: m for m in (cnemc_archive, uci_beijing, kdd2018, kdd2018_meo, water_auto, hj212, epa_pmf)
-}
+REAL = (cnemc_archive, uci_beijing, kdd2018, kdd2018_meo, water_auto, hj212, epa_pmf)
+# feeds of the tiers and sources with no public data here (`smartmon simulate` writes them)
+SIMULATED = (station_lists, provincial_air, county_air, township_sensors, enterprises, power_use, energy_use, hydrology,
+             land_use, statistics)
+ADAPTERS: dict[str, ModuleType] = {m.NAME: m for m in (*REAL, *SIMULATED)}
 # Source names users type -> the adapters that read them.
 SOURCES: dict[str, tuple[str, ...]] = {
     "cnemc-archive": ("cnemc-archive",),
@@ -36,6 +56,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "water-auto": ("water-auto",),
     "hj212": ("hj212",),
     "epa-pmf": ("epa-pmf",),
+    **{m.NAME: (m.NAME,) for m in SIMULATED},
 }
 
 
@@ -85,6 +106,8 @@ def expand(paths: list[Path], adapter: ModuleType, data_root: Path) -> list[Path
     """The adapter's files under the given paths (files as given, folders searched), or in its
     folder of the data root when no path is given."""
     if not paths:
+        if not adapter.FOLDER:  # a landing-zone-only source has no folder in the data root
+            return []
         folder = data_root / adapter.FOLDER
         return discover(folder, adapter) if folder.is_dir() else []
     found: list[Path] = []

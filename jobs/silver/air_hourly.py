@@ -7,6 +7,7 @@ then one pivot makes the rows. Conventions (README, "Time and units"):
 - uci-beijing: year/month/day/hour in Beijing time, taken with the same convention; CO arrives
   in ug/m3 and is divided by 1000.
 - kdd2018: times are UTC and taken as the end of the hour; CO is already mg/m3.
+- provincial-air, county-air, township-sensors: see jobs/silver/air_tiers.py.
 Non-numeric values are refused cell by cell (the rest of the row lands); rows of stations not
 in silver.stations are refused.
 """
@@ -18,8 +19,15 @@ import logging
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.silver.air_tiers import county_cells, provincial_cells, township_cells
 from jobs.silver.conform import (
-    LINEAGE_COLS, beijing_to_utc, bronze_rows, invalid_number, month_local, refusals, unknown_stations,
+    LINEAGE_COLS,
+    beijing_to_utc,
+    bronze_rows,
+    invalid_number,
+    month_local,
+    refusals,
+    unknown_stations,
 )
 from smartmon.io import VOLATILE, Lake
 from smartmon.lineage import quarantine
@@ -118,6 +126,11 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         parts.append((uci_cells(rows, lake.read("silver.station_aliases")), ("", "NA")))
     if (rows := bronze_rows(lake, "bronze.kdd_aq", "kdd2018", batches)) is not None:
         parts.append((kdd_cells(rows), ("",)))
+    for table, adapter, cells_of in (("bronze.provincial_air", "provincial-air", provincial_cells),
+                                     ("bronze.county_air", "county-air", county_cells),
+                                     ("bronze.township_sensors", "township-sensors", township_cells)):
+        if (rows := bronze_rows(lake, table, adapter, batches)) is not None:
+            parts.append((cells_of(rows), ("",)))
     if not parts:
         return {"rows_in": 0}
     cells = None

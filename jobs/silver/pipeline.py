@@ -10,7 +10,21 @@ from pathlib import Path
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import SOURCES, IngestReport, ingest
-from jobs.silver import air_hourly, hj212_values, meteo_hourly, speciation, water_obs
+from jobs.silver import (
+    air_hourly,
+    county_stats,
+    emission_sources,
+    energy_use,
+    hj212_values,
+    hydrology,
+    land_use,
+    meteo_hourly,
+    power_use,
+    source_emissions,
+    speciation,
+    station_lists,
+    water_obs,
+)
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
 
@@ -18,11 +32,28 @@ log = logging.getLogger(__name__)
 
 # silver table -> (adapters it reads, job)
 SILVER_JOBS: dict[str, tuple[tuple[str, ...], Callable[[Lake, dict[str, list[str]] | None], dict[str, int]]]] = {
-    "silver.air_hourly": (("cnemc-archive", "uci-beijing", "kdd2018"), air_hourly.run),
+    "silver.station_lists": (("station-lists",), station_lists.run),
+    "silver.air_hourly": (("cnemc-archive", "uci-beijing", "kdd2018", "provincial-air", "county-air", "township-sensors"),
+                          air_hourly.run),
     "silver.meteo_hourly": (("uci-beijing", "kdd2018-meo"), meteo_hourly.run),
     "silver.water_obs": (("water-auto",), water_obs.run),
     "silver.hj212_values": (("hj212",), hj212_values.run),
     "silver.speciation": (("epa-pmf",), speciation.run),
+    "silver.emission_sources": (("enterprises",), emission_sources.run),
+    "silver.source_emissions": (("hj212",), source_emissions.run),
+    "silver.power_use": (("power-use",), power_use.run),
+    "silver.energy_use": (("energy-use",), energy_use.run),
+    "silver.river_sections": (("hydrology",), hydrology.run_sections),
+    "silver.section_flow": (("hydrology",), hydrology.run_flow),
+    "silver.land_use": (("land-use",), land_use.run),
+    "silver.county_stats": (("statistics",), county_stats.run),
+}
+# jobs whose name is not the table they write
+WRITES = {"silver.station_lists": "silver.stations"}
+# jobs that need another silver job's output first (dict order above already respects these)
+AFTER = {
+    "silver.air_hourly": ("silver.station_lists",),
+    "silver.source_emissions": ("silver.hj212_values", "silver.emission_sources"),
 }
 
 

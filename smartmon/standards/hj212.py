@@ -18,15 +18,27 @@ DATA_FLAGS = {
 }
 
 
+def _crc_table() -> tuple[int, ...]:
+    """The per-byte table of the standard's CRC: the same result as shifting bit by bit, eight
+    times fewer Python steps (the simulator writes hundreds of thousands of frames)."""
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
 def crc16(data: bytes) -> int:
+    """HJ 212's CRC: crc=0xFFFF; per byte crc=(crc>>8)^b, then 8 shifts with XOR 0xA001."""
     crc = 0xFFFF
     for b in data:
         crc = (crc >> 8) ^ b
-        for _ in range(8):
-            lsb = crc & 1
-            crc >>= 1
-            if lsb:
-                crc ^= 0xA001
+        crc = (crc >> 8) ^ _CRC_TABLE[crc & 0xFF]
     return crc
 
 

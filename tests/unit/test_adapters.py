@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from jobs.bronze import cnemc_archive, epa_pmf, hj212, kdd2018, kdd2018_meo, uci_beijing, water_auto
-from jobs.bronze.ingest import ADAPTERS, expand
+from jobs.bronze.ingest import ADAPTERS, REAL, SIMULATED, expand
 
 
 @pytest.mark.parametrize(
@@ -30,8 +30,11 @@ def test_real_files_reconcile(data_root, adapter, relpath, read, accepted):
 
 
 def test_every_adapter_finds_its_files_in_the_data_root(data_root):
-    for name, adapter in ADAPTERS.items():
-        assert expand([], adapter, data_root), name
+    for adapter in REAL:
+        assert expand([], adapter, data_root), adapter.NAME
+    # the simulated feeds come only from the landing zone
+    assert not any(expand([], adapter, data_root) for adapter in SIMULATED)
+    assert set(ADAPTERS) == {a.NAME for a in (*REAL, *SIMULATED)}
 
 
 def test_kdd_layouts_and_meteo(data_root):
@@ -81,3 +84,26 @@ def test_missing_uncertainty_file_refuses_every_sample(tmp_path, data_root):
     shutil.copy(data_root / "epa_pmf_esat/Dataset-StLouis-con.csv", path)
     parsed = epa_pmf.parse(path)
     assert parsed.rows.num_rows == 0 and len(parsed.rejects) == 418
+
+
+def test_mapped_feed_with_an_unknown_header_refuses_every_line(tmp_path):
+    from jobs.bronze import power_use
+
+    p = tmp_path / "enterprise_201901.csv"
+    p.write_text("户号,日期,电量\nE1,2019-01-01,5\nE2,2019-01-01,6\n", encoding="utf-8")
+    parsed = power_use.parse(p)
+    assert parsed.records_read == 2 and parsed.rows.num_rows == 0
+    assert [r[0] for r in parsed.rejects] == [2, 3] and "matches no known layout" in parsed.rejects[0][2]
+
+
+def test_township_lines_that_are_not_device_records_are_refused(tmp_path):
+    from jobs.bronze import township_sensors
+
+    p = tmp_path / "sensors_20190101.jsonl"
+    p.write_bytes(b'{"device":"T1","ts":1546272000,"pm25":3,"rh":80}\n[1,2]\n{"device":"T2"}\n{"device":\n\xff\xfe\n')
+    parsed = township_sensors.parse(p)
+    assert parsed.records_read == 5 and parsed.rows.num_rows == 1
+    assert parsed.rows.column("other").to_pylist() == [[("rh", "80")]]
+    reasons = [r[2] for r in parsed.rejects]
+    assert reasons[0] == reasons[1] == "not a JSON object with device and ts"
+    assert reasons[2].startswith("not valid JSON") and reasons[3].startswith("not valid utf-8")

@@ -1,0 +1,20 @@
+"""energy-use: enterprises' monthly fuel use (simulated): coal in t, natural gas in 10^4 m3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.bronze.base import Parsed, mapped_csv
+
+NAME = "energy-use"
+BRONZE = "bronze.energy_use"
+FOLDER = ""  # landing zone only
+LAYOUTS = {"monthly": ["enterprise_id", "month", "fuel", "amount", "unit"]}
+
+
+def matches(path: Path) -> bool:
+    return path.suffix == ".csv"
+
+
+def parse(path: Path) -> Parsed:
+    return mapped_csv(path, LAYOUTS)

@@ -1,0 +1,23 @@
+"""hydrology: river sections and their daily mean flow (simulated), UTF-8, Chinese headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.bronze.base import Parsed, mapped_csv
+
+NAME = "hydrology"
+BRONZE = "bronze.hydrology"
+FOLDER = ""  # landing zone only
+LAYOUTS = {
+    "sections": ["断面编码", "断面名称", "河流", "序号", "下游断面", "区县代码", "经度", "纬度"],
+    "daily-flow": ["断面编码", "日期", "流量(立方米每秒)"],
+}
+
+
+def matches(path: Path) -> bool:
+    return path.suffix == ".csv"
+
+
+def parse(path: Path) -> Parsed:
+    return mapped_csv(path, LAYOUTS)

@@ -1,0 +1,20 @@
+"""land-use: land-cover shares per H3 resolution-6 cell and year (simulated)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.bronze.base import Parsed, mapped_csv
+
+NAME = "land-use"
+BRONZE = "bronze.land_use"
+FOLDER = ""  # landing zone only
+LAYOUTS = {"h3-shares": ["h3_r6", "year", "cropland", "forest", "grassland", "water", "built_up", "unused"]}
+
+
+def matches(path: Path) -> bool:
+    return path.suffix == ".csv"
+
+
+def parse(path: Path) -> Parsed:
+    return mapped_csv(path, LAYOUTS)

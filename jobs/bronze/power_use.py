@@ -1,0 +1,24 @@
+"""power-use: the grid company's monthly exports (simulated), UTF-8 with BOM: daily kWh per
+enterprise account, and daily county totals by sector in 10^4 kWh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.bronze.base import Parsed, mapped_csv
+
+NAME = "power-use"
+BRONZE = "bronze.power_use"
+FOLDER = ""  # landing zone only
+LAYOUTS = {
+    "enterprise-daily": ["用户编号", "行业", "区县代码", "日期", "用电量(千瓦时)"],
+    "county-daily": ["区县代码", "日期", "行业", "用电量(万千瓦时)"],
+}
+
+
+def matches(path: Path) -> bool:
+    return path.suffix == ".csv"
+
+
+def parse(path: Path) -> Parsed:
+    return mapped_csv(path, LAYOUTS)

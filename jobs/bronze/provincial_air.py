@@ -1,0 +1,22 @@
+"""provincial-air: provincial platforms' hourly air exports (simulated): GBK, Chinese headers,
+'2019/1/5 13:00' Beijing time at the end of the hour, CO in mg/m3, the rest in ug/m3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.bronze.base import Parsed, flat_csv
+
+NAME = "provincial-air"
+BRONZE = "bronze.provincial_air"
+FOLDER = ""  # landing zone only
+HEADER = ["站点编码", "监测时间", "PM2.5(μg/m3)", "PM10(μg/m3)", "SO2(μg/m3)", "NO2(μg/m3)", "CO(mg/m3)", "O3(μg/m3)"]
+NAMES = ["station_code", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]
+
+
+def matches(path: Path) -> bool:
+    return path.suffix == ".csv"
+
+
+def parse(path: Path) -> Parsed:
+    return flat_csv(path, HEADER, NAMES, encoding="gbk")

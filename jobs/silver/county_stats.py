@@ -1,0 +1,18 @@
+"""silver.county_stats: county yearbook figures (GDP, resident population)."""
+
+from __future__ import annotations
+
+from jobs.silver.conform import bronze_rows
+from jobs.silver.fields import Field, extract, write
+from smartmon.io import Lake
+
+FIELDS = {"county_code": Field("区县代码"), "year": Field("年份", "int"), "county_name": Field("区县名称", required=False),
+          "gdp_1e8_yuan": Field("地区生产总值(亿元)", "double"), "population_1e4": Field("常住人口(万人)", "double")}
+
+
+def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
+    bronze = bronze_rows(lake, "bronze.statistics", "statistics", batches)
+    if bronze is None:
+        return {"rows_in": 0}
+    rows, refused = extract(bronze, FIELDS)
+    return write(lake, rows, refused, "silver.county_stats")
