@@ -48,8 +48,12 @@ $(ESAT_STAMP): | check-tools
 	@$(ESAT_VENV)/bin/pip install -q esat==2025.0.1
 	@touch $@
 
+DEMO_SIM_STATIONS ?= 300
+DEMO_SIM_DAYS ?= 3
 demo: setup
+	$(VENV)/bin/smartmon simulate --stations $(DEMO_SIM_STATIONS) --days $(DEMO_SIM_DAYS) --provinces 11,12,13
 	$(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
+	@for spec in infra/scenarios/*.yaml; do $(VENV)/bin/smartmon scenario run --spec $$spec --draws 50 || exit 1; done
 
 test: setup
 	$(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)

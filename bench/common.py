@@ -68,3 +68,42 @@ def write_markdown(data: dict) -> None:
         for r in entry["rows"]:
             out.append(f"| {r['case']} | {r['smartmon']} | {r['reference']} | {r['ratio']} | {r.get('notes', '')} |")
     RESULTS_MD.write_text("\n".join(out) + "\n")
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Resident memory of a process and all its descendants (the JVM of a Spark driver too)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            status = (d / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(d.name)
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def run_measured(cmd: list[str], interval: float = 0.25) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB of the whole process tree, stdout) of a command run to completion."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kib(proc.pid))
+        time.sleep(interval)
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
+    return time.perf_counter() - t0, peak / 1024, out

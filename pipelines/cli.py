@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from pipelines import cli_gold, cli_ml, cli_qc, cli_sim, cli_trace
+from pipelines import cli_gold, cli_ml, cli_qc, cli_scenario, cli_sim, cli_trace
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -24,6 +24,15 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("py4j", "urllib3", "alembic", "matplotlib", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_py4j_retries)
+
+
+def _quiet_py4j_retries(record: logging.LogRecord) -> bool:
+    """py4j logs a full traceback through the root logger each time it reconnects to the JVM
+    (it does after Ray starts in the same process) and then retries successfully: keep those
+    INFO records out of the CLI's output; real failures still raise."""
+    return not (record.levelno <= logging.INFO and "/py4j/" in record.pathname.replace("\\", "/"))
 
 
 def _lake():
@@ -169,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ml.add_commands(add)
     cli_trace.add_commands(add)
     cli_sim.add_commands(add)
+    cli_scenario.add_commands(add)
     return parser
 
 

@@ -15,7 +15,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     cfg = settings()
     out = Path(args.out or cfg.landing)
     r = simulate(cfg.data_root, out, stations=args.stations, days=args.days, start=args.start, seed=args.seed,
-                 fault_rate=args.fault_rate)
+                 fault_rate=args.fault_rate, provinces=tuple(p.strip() for p in (args.provinces or "").split(",") if p.strip()))
     print(f"simulated {r.stations:,} stations x {r.days} day(s) from {r.start} (seed {r.seed}) into {r.out} in {r.seconds:.1f} s")
     for source, n in r.rows.items():
         print(f"  {source:17s} {n:>12,} records")
@@ -35,4 +35,5 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", help="output folder (default: the profile's landing zone)")
     p.add_argument("--start", type=_date, help="first day (default: the first day of the national archive, 2019-01-01)")
     p.add_argument("--seed", type=int, default=2019, help="random seed: the same arguments and seed write the same bytes")
+    p.add_argument("--provinces", help="confine the network to these provinces (2-digit codes, e.g. 11,13 for Beijing and Hebei)")
     p.add_argument("--fault-rate", type=float, default=1e-4, help="share of air records planted broken (quarantine check)")

@@ -41,11 +41,19 @@ def cmd_upwind(args: argparse.Namespace) -> int:
     print(f"{r['receptor']} {args.t_from:%Y-%m-%d %H:%M}..{args.t_to:%Y-%m-%d %H:%M} UTC: air came from the {sec.label} "
           f"({sec.bearing_deg:.0f} deg, spread {sec.spread_deg:.0f} deg) over {args.hours_back} h back-trajectories; winds of "
           f"{r['met_station']} ({r['met_km']:.1f} km away); {r['footprint_cells']} H3 cells in the footprint")
-    top = r["candidates"].head(args.top)
-    print(f"{'rank':>4} {'candidate':24} {'bearing':>7} {'km':>6} {'sector':>6} {'traj h':>6} {'lead':>5} {'r':>5} {'excess':>6} {'score':>6}")
+    cands = r["candidates"]
+    top = cands[cands["candidate_kind"] == "monitoring station"].head(args.top)
+    print(f"{'rank':>4} {'station':24} {'bearing':>7} {'km':>6} {'sector':>6} {'traj h':>6} {'lead':>5} {'r':>5} {'excess':>6} {'score':>6}")
     for c in top.itertuples():
         print(f"{c.rank:>4} {str(c.candidate_id)[:24]:24} {c.bearing_deg:>7.0f} {c.distance_km:>6.1f} {'yes' if c.in_sector else 'no':>6} "
               f"{c.residence_h:>6.0f} {c.lead_h:>4}h {c.lead_r:>5.2f} {c.excess_ratio:>6.2f} {c.score:>6.3f}")
+    src = cands[cands["candidate_kind"] == "emission source"].head(args.top)
+    if len(src):
+        print(f"{'rank':>4} {'emission source':24} {'sector':>10} {'bearing':>7} {'km':>6} {'traj h':>6} {'emis x':>6} {'gap h':>5} "
+              f"{'kWh x':>5} {'score':>6}")
+        for c in src.itertuples():
+            print(f"{c.rank:>4} {str(c.candidate_id)[:24]:24} {str(c.source_sector)[:10]:>10} {c.bearing_deg:>7.0f} {c.distance_km:>6.1f} "
+                  f"{c.residence_h:>6.0f} {c.emission_ratio:>6.2f} {c.reporting_gap_h:>5.0f} {c.power_ratio:>5.2f} {c.score:>6.3f}")
     print(f"{len(r['candidates'])} candidates ranked into gold.upwind_candidates ({r['rows_out']} rows written)")
     return 0
 
@@ -66,7 +74,8 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
     q.set_defaults(trace_fn=cmd_pmf)
     q = sub.add_parser("upwind", help="upwind attribution of an episode at a receptor station (back-trajectories from observed winds)",
                        description="Rank the stations upwind of a receptor during an episode by back-trajectory residence and "
-                       "lead correlation, into gold.upwind_candidates. Times without an offset are Beijing time.")
+                       "lead correlation, and the registered emission sources by residence and their HJ 212 and electricity "
+                       "anomalies, into gold.upwind_candidates. Times without an offset are Beijing time.")
     q.add_argument("--station", required=True, help="receptor station_id (silver.stations)")
     q.add_argument("--from", dest="t_from", type=_utc, required=True, help="episode start, ISO (e.g. 2018-04-01T08:00)")
     q.add_argument("--to", dest="t_to", type=_utc, required=True, help="episode end, ISO")

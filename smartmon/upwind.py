@@ -149,3 +149,59 @@ def rank_candidates(cands: pd.DataFrame, sec: Sector, fp: pd.Series, lat: float,
     out = pd.DataFrame(rows).sort_values(["score", "residence_h", "distance_km"], ascending=[False, False, True]).reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+# emission pollutants that make up (or lead to) each ambient pollutant of an episode
+EMITTED_FOR = {"pm25": ("smoke_dust", "so2", "nox"), "pm10": ("smoke_dust",), "so2": ("so2",), "no2": ("nox",),
+               "co": ("nox",), "o3": ("nox",)}
+
+
+def source_evidence(emissions: pd.DataFrame, power: pd.DataFrame, episode: tuple[pd.Timestamp, pd.Timestamp],
+                    days: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """Per source: emission_ratio (mean hourly emission in the episode / in its other hours of the
+    fortnight around it), reporting_gap_h (episode hours without HJ 212 data), power_ratio (daily
+    kWh on the episode's days / on its other days). emissions: source_id, ts, amount (kg, summed
+    over the relevant pollutants); power: source_id, date, kwh. Baselines use both sides of the
+    episode: tracing is done after the fact."""
+    hours = int((episode[1] - episode[0]) / pd.Timedelta(hours=1)) + 1
+    inside = (emissions["ts"] >= episode[0]) & (emissions["ts"] <= episode[1])
+    during = emissions[inside].groupby("source_id")["amount"].agg(["mean", "count"])
+    other = emissions[~inside].groupby("source_id")["amount"].mean()
+    p_in = (power["date"] >= days[0]) & (power["date"] <= days[1])
+    kwh_in = power[p_in].groupby("source_id")["kwh"].mean()
+    kwh_out = power[~p_in].groupby("source_id")["kwh"].mean()
+    ids = sorted(set(emissions["source_id"]) | set(power["source_id"]))
+    out = pd.DataFrame(index=pd.Index(ids, name="source_id"))
+    out["emission_ratio"] = during["mean"] / other.replace(0, np.nan)
+    out["reporting_gap_h"] = hours - during["count"].reindex(out.index).fillna(0)
+    out["power_ratio"] = kwh_in / kwh_out.replace(0, np.nan)
+    return out.reset_index()
+
+
+def rank_sources(srcs: pd.DataFrame, evidence: pd.DataFrame, sec: Sector, fp: pd.Series, lat: float, lon: float) -> pd.DataFrame:
+    """srcs: candidate_id, lat, lon. Score = share of trajectory hours near the source x (1 + its
+    anomaly): the emission excess over its baseline (ratio - 1, when above 1) plus 1 when it sent
+    no data for part of the episode while its electricity use says it was producing (power
+    ratio >= 0.5). A source off the trajectories scores 0 whatever its anomaly."""
+    total = float(fp.sum()) or 1.0
+    ev = evidence.set_index("source_id")
+    rows = []
+    for c in srcs.itertuples():
+        e = ev.loc[c.candidate_id] if c.candidate_id in ev.index else None
+        ratio = float(e.emission_ratio) if e is not None else float("nan")
+        gap = float(e.reporting_gap_h) if e is not None else float("nan")
+        power = float(e.power_ratio) if e is not None else float("nan")
+        anomaly = max(0.0, ratio - 1) if not math.isnan(ratio) else 0.0
+        anomaly += 1.0 if gap > 0 and not math.isnan(power) and power >= 0.5 else 0.0
+        b = float(bearing(lat, lon, c.lat, c.lon))
+        res_h = residence_near(fp, c.lat, c.lon)
+        rows.append({"candidate_id": c.candidate_id, "bearing_deg": b, "distance_km": float(distance_km(lat, lon, c.lat, c.lon)),
+                     "in_sector": bool(not math.isnan(sec.bearing_deg) and angular_gap(b, sec.bearing_deg) <= 45),
+                     "residence_h": res_h, "emission_ratio": ratio, "reporting_gap_h": gap, "power_ratio": power,
+                     "score": res_h / total * (1 + anomaly)})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out = out.sort_values(["score", "residence_h", "distance_km"], ascending=[False, False, True]).reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out

@@ -128,3 +128,21 @@ def ingested(lake, stations_built, landing):
     return reports, silver
 
 
+
+
+@pytest.fixture(scope="session")
+def simulated(lake, ingested, data_root, tmp_path_factory):
+    """`smartmon simulate` feeds of a Beijing network (60 stations, 1-2 April 2018, the days of the
+    KDD winds the upwind tests use), ingested and conformed once: (folder, report, ingest reports)."""
+    from datetime import date
+
+    from jobs.bronze.ingest import SIMULATED, ingest
+    from jobs.silver.pipeline import SILVER_JOBS, conform
+    from smartmon.simulate.run import simulate
+
+    out = tmp_path_factory.mktemp("simulated")
+    report = simulate(data_root, out, stations=60, days=2, start=date(2018, 4, 1), provinces=("11",), seed=7, fault_rate=0.01)
+    reports = [r for s in [m.NAME for m in SIMULATED] + ["hj212"] for r in ingest(lake, s, [out / s])]
+    for job in SILVER_JOBS:
+        conform(lake, job)
+    return out, report, reports

@@ -3,9 +3,10 @@
 Reads the receptor and the stations around it (silver.stations), the wind at the nearest
 meteorological station with data (silver.meteo_hourly) and QC-valid concentrations
 (silver.air_hourly minus ERROR flags); writes the ranked candidates with their evidence.
-Candidates today are the monitoring stations upwind (regional-transport evidence); located
-emission sources with HJ 212 and power-use anomalies join the same ranking when the lake
-has a registry of them.
+Two kinds of candidates, ranked within their kind: the monitoring stations upwind
+(regional-transport evidence: lead correlation) and the registered emission sources within the
+radius (silver.emission_sources), with their HJ 212 emission excess, reporting gaps and
+electricity use during the episode (silver.source_emissions, silver.power_use).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
@@ -42,6 +44,38 @@ def nearest_wind(lake: Lake, stations: pd.DataFrame, t0: datetime, t1: datetime,
         if r.station_id in have:
             return r.station_id, float(r.d), met[met["station_id"] == r.station_id].drop(columns="station_id")
     raise InputError(f"no wind observations within {max_km:.0f} km of the receptor between {t0} and {t1} UTC")
+
+
+def source_candidates(lake: Lake, lat: float, lon: float, radius_km: float, pollutant: str, t_from: pd.Timestamp,
+                      t_to: pd.Timestamp, sec: upwind.Sector, fp: pd.Series) -> pd.DataFrame:
+    """Registered emission sources within radius_km, ranked with their anomaly evidence."""
+    reg = lake.read("silver.emission_sources").where(F.col("lat").isNotNull()).select(
+        F.col("source_id").alias("candidate_id"), F.col("name").alias("candidate_name"), F.col("sector").alias("source_sector"),
+        "lat", "lon").toPandas()
+    if reg.empty:
+        return reg
+    reg = reg[upwind.distance_km(lat, lon, reg["lat"], reg["lon"]) <= radius_km]
+    if reg.empty:
+        return reg
+    ids = reg["candidate_id"].tolist()
+    week = timedelta(days=BASELINE_DAYS)
+    emitted = upwind.EMITTED_FOR.get(pollutant, ())
+    emissions = (lake.read("silver.source_emissions")
+                 .where(F.col("source_id").isin(ids) & F.col("pollutant").isin(*emitted) & F.col("ts").between(t_from - week, t_to + week))
+                 .groupBy("source_id", "ts").agg(F.sum("amount").alias("amount")).toPandas())
+    days = (beijing_date(t_from), beijing_date(t_to))
+    power = (lake.read("silver.power_use").where(F.col("source_id").isin(ids))
+             .where(F.col("date").between((days[0] - week).date(), (days[1] + week).date()))
+             .select("source_id", "date", "kwh").toPandas())
+    power["date"] = pd.to_datetime(power["date"])
+    evidence = upwind.source_evidence(emissions, power, (t_from, t_to), days)
+    ranked = upwind.rank_sources(reg[["candidate_id", "lat", "lon"]], evidence, sec, fp, lat, lon)
+    return ranked.merge(reg[["candidate_id", "candidate_name", "source_sector"]], on="candidate_id")
+
+
+def beijing_date(ts: pd.Timestamp) -> pd.Timestamp:
+    """The Beijing calendar day of a naive UTC instant (electricity is reported per Beijing day)."""
+    return (ts + pd.Timedelta(hours=8)).normalize()
 
 
 def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_back: int = 24, pollutant: str = "pm25",
@@ -77,8 +111,18 @@ def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_bac
                            candidate_kind="monitoring station", candidate_name=ranked["candidate_id"].map(names),
                            sector_deg=sec.bearing_deg, sector_label=sec.label, met_station_id=met_id, met_distance_km=met_km,
                            hours_back=hours_back)
+    ranked = ranked.assign(source_sector=None, emission_ratio=np.nan, reporting_gap_h=np.nan, power_ratio=np.nan)
+    sources = source_candidates(lake, lat, lon, radius_km, pollutant, pd.Timestamp(t_from), pd.Timestamp(t_to), sec, fp)
+    common = dict(receptor_id=station_id, from_ts=pd.Timestamp(t_from), to_ts=pd.Timestamp(t_to), pollutant=pollutant,
+                  sector_deg=sec.bearing_deg, sector_label=sec.label, met_station_id=met_id, met_distance_km=met_km,
+                  hours_back=hours_back)
+    if not sources.empty:
+        sources = sources.assign(**common, candidate_kind="emission source", lead_h=None, lead_r=np.nan, episode_mean=np.nan,
+                                 excess_ratio=np.nan)
+        ranked = pd.concat([ranked, sources], ignore_index=True)
     written = lake.merge(lake.from_pandas(ranked, TABLE), TABLE).rows_written
     log.info("%s %s..%s: upwind %s (%.0f deg), %d candidates, wind from %s (%.1f km)", station_id, t_from, t_to, sec.label,
              sec.bearing_deg, len(ranked), met_id, met_km)
+    log.info("%d emission sources ranked", len(sources))
     return {"receptor": station_id, "sector": sec, "met_station": met_id, "met_km": met_km, "candidates": ranked,
             "footprint_cells": len(fp), "rows_out": written}

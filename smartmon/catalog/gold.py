@@ -402,8 +402,9 @@ UPWIND_CANDIDATES = register(
             Col("candidate_kind", "string", "monitoring station | emission source"),
             Col("candidate_name", "string", "name in the registry"),
             Col("pollutant", "string", "the pollutant of the episode (silver.air_hourly column)"),
-            Col("rank", "int", "1 = most likely contributor"),
-            Col("score", "double", "share of trajectory hours near the candidate x its lead correlation (>= 0)"),
+            Col("rank", "int", "1 = most likely contributor, within its candidate_kind"),
+            Col("score", "double", "share of trajectory hours near the candidate x its lead correlation (>= 0) for "
+                "stations, x (1 + anomaly) for emission sources (smartmon.upwind.rank_sources)"),
             Col("bearing_deg", "double", "from the receptor to the candidate, degrees from north"),
             Col("distance_km", "double", "receptor to candidate"),
             Col("in_sector", "boolean", "within 45 degrees of the upwind sector"),
@@ -417,7 +418,42 @@ UPWIND_CANDIDATES = register(
             Col("met_station_id", "string", "station whose winds drove the trajectories"),
             Col("met_distance_km", "double", "receptor to that station"),
             Col("hours_back", "int", "trajectory length, hours"),
+            Col("source_sector", "string", "emission sources: the sector in silver.emission_sources"),
+            Col("emission_ratio", "double", "emission sources: mean hourly emission of the episode's pollutants (and "
+                "precursors) / in the source's other hours within a week either side"),
+            Col("reporting_gap_h", "double", "emission sources: episode hours without HJ 212 hourly data"),
+            Col("power_ratio", "double", "emission sources: daily kWh on the episode's days / on the other days"),
         ),
         keys=("receptor_id", "from_ts", "to_ts", "pollutant", "candidate_id"),
+    )
+)
+
+SCENARIO_RESULTS = register(
+    TableSpec(
+        layer="gold",
+        name="scenario_results",
+        description="Results of scenario runs (`smartmon scenario run`): per scenario, output and entity, the "
+        "distribution over the Monte Carlo draws, with the spec, its hash and the model versions used. "
+        "The same spec run again writes nothing new.",
+        columns=(
+            Col("scenario_id", "string", "hash of the spec (draws and seed included)", False),
+            Col("name", "string", "the spec's name"),
+            Col("kind", "string", "carbon | water | control"),
+            Col("output", "string", "e.g. co2_base_t, co2_scenario_t, delta_co2_t, delta_pm25, section_class, p_meets_target", False),
+            Col("entity_kind", "string", "region | station | hex_r7 | hex_r9 | section | source | total", False),
+            Col("entity_id", "string", "GB/T 2260 code, station_id, H3 cell, section_id, source_id or 'all'", False),
+            Col("nominal", "double", "the value with every factor at its central estimate"),
+            Col("mean", "double", "mean over the draws"),
+            Col("p05", "double", "5th percentile over the draws"),
+            Col("p50", "double", "median"),
+            Col("p95", "double", "95th percentile"),
+            Col("unit", "string", "t CO2, ug/m3, mg/L, class, probability ..."),
+            Col("draws", "int", "Monte Carlo draws"),
+            Col("spec", "string", "the spec as JSON"),
+            Col("model_versions", "string", "JSON: registered models and Delta table versions used"),
+            Col("mlflow_run_id", "string", "the run's summary in MLflow"),
+            Col("run_at", "timestamp", "UTC"),
+        ),
+        keys=("scenario_id", "output", "entity_kind", "entity_id"),
     )
 )

@@ -1,7 +1,7 @@
 """External context feeds: hydrology (section flow), county statistics, land use per H3 cell.
 
 Assumptions (README, "Simulated feeds"):
-- Flow: a headwater flow lognormal around 30 m3/s; every section adds a tributary inflow of 10-40 %
+- Flow: a headwater flow lognormal around 8 m3/s (the small rivers of the north China plain); every section adds a tributary inflow of 10-40 %
   of what reaches it plus the wastewater its dischargers sent in the day; a day-to-day multiplier
   follows a random walk (sigma 10 %). Stage (m) = 0.8 * Q ** 0.4. Daily means, UTF-8, Chinese headers.
 - Statistics: county GDP lognormal around 300 (10^8 yuan) and resident population around 50
@@ -35,7 +35,7 @@ def write_sections(out: Path, sections: pd.DataFrame) -> None:
 
 def write_flow(out: Path, rng: np.random.Generator, net: Network, days: list[date], wastewater_m3_day: dict[tuple[str, date], float]) -> int:
     sec = net.sections
-    head = {r: float(np.exp(rng.normal(np.log(30), 0.6))) for r in sec["river"].unique()}
+    head = {r: float(np.exp(rng.normal(np.log(8), 0.6))) for r in sec["river"].unique()}
     tributary = rng.uniform(0.1, 0.4, len(sec))
     walk = np.ones(len(sec))
     rows = []

@@ -113,12 +113,12 @@ def rivers(rng: np.random.Generator, n_rivers: int, cty: Counties) -> pd.DataFra
     used: set[int] = set()
     rows = []
     for r in range(n_rivers):
-        start = int(rng.integers(len(cty.code)))
-        while start in used:
-            start = int(rng.integers(len(cty.code)))
+        if len(used) >= len(cty.code):  # a small region: rivers may share county seats
+            used.clear()
+        start = int(rng.choice(np.setdiff1d(np.arange(len(cty.code)), list(used))))
         chain = [start]
         used.add(start)
-        for _ in range(int(rng.integers(4, 9)) - 1):
+        for _ in range(min(int(rng.integers(4, 9)), len(cty.code) - len(used) + 1) - 1):
             last = chain[-1]
             d = (cty.lat - cty.lat[last]) ** 2 + ((cty.lon - cty.lon[last]) * np.cos(np.radians(cty.lat[last]))) ** 2
             d[list(used)] = np.inf

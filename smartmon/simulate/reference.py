@@ -58,7 +58,8 @@ def national_stations(root: Path) -> NationalStations:
     return NationalStations(df["id"].to_numpy(), df["lat"].to_numpy(), df["lon"].to_numpy())
 
 
-def counties(root: Path) -> Counties:
+def counties(root: Path, provinces: tuple[str, ...] = ()) -> Counties:
+    """County seats, all of China or those of the given provinces (2-digit code prefixes)."""
     folder = root / ADMIN
     seats = pd.read_csv(folder / "cpca_adcodes_with_lonlat.csv", dtype=str)
     seats = seats[(seats["adcode"].str[4:6] != "00") & (seats["adcode"].str[6:] == "000000")].copy()
@@ -66,6 +67,10 @@ def counties(root: Path) -> Counties:
     seats["lat"] = pd.to_numeric(seats["latitude"], errors="coerce")
     seats["lon"] = pd.to_numeric(seats["longitude"], errors="coerce")
     seats = seats.dropna(subset=["lat", "lon"]).drop_duplicates("code").sort_values("code")
+    if provinces:
+        seats = seats[seats["code"].str[:2].isin([p[:2] for p in provinces])]
+        if seats.empty:
+            raise InputError(f"no county seats in provinces {', '.join(provinces)} (2-digit GB/T 2260 prefixes, e.g. 11 for Beijing)")
     provinces = pd.read_csv(folder / "modood_provinces.csv", dtype=str).set_index("code")["name"]
     cities = pd.read_csv(folder / "modood_cities.csv", dtype=str).set_index("code")["name"]
     prov = seats["code"].str[:2].map(provinces).fillna("")

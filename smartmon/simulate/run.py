@@ -40,8 +40,9 @@ class SimReport:
 
 
 def simulate(data_root: Path, out: Path, *, stations: int, days: int, start: date | None = None, seed: int = 2019,
-             fault_rate: float = 1e-4) -> SimReport:
-    """Generate the feeds. start defaults to the first day of the real national archive."""
+             fault_rate: float = 1e-4, provinces: tuple[str, ...] = ()) -> SimReport:
+    """Generate the feeds. start defaults to the first day of the real national archive;
+    provinces (2-digit codes) confine the network to a region, e.g. ('11',) for Beijing."""
     if stations < 1 or days < 1:
         raise InputError(f"--stations and --days must be at least 1 (got {stations}, {days})")
     t0 = time.perf_counter()
@@ -49,7 +50,7 @@ def simulate(data_root: Path, out: Path, *, stations: int, days: int, start: dat
     start = start or archive[0]
     rng = np.random.default_rng(seed)
     nat = reference.national_stations(data_root)
-    cty = reference.counties(data_root)
+    cty = reference.counties(data_root, provinces)
     net = network.build(rng, stations, cty, nat)
     out.mkdir(parents=True, exist_ok=True)
     report = SimReport(str(out), stations, days, start.isoformat(), seed)

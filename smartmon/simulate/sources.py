@@ -3,7 +3,8 @@
 Assumptions (README, "Simulated feeds"):
 - Load: a base utilisation U(0.6, 0.95) times the sector's daily profile times noise N(1, 5 %).
 - Flue gas per capacity-unit hour and ultra-low-emission concentrations per sector (FLUE below),
-  wastewater effluent concentrations per sector (EFFLUENT): emissions = flow x concentration.
+  wastewater effluent at 80 % of the sector's discharge limits (EFFLUENT): emissions = flow x
+  concentration.
 - HJ 212-2017 hourly data (CN 2061): ST 31 air sources send a21026 SO2, a21002 NOx, a34013 dust and
   a00000 flue-gas flow; ST 32 water sources w01018 COD, w21003 NH3-N, w21011 TP and w00000 flow;
   each with -Avg (mg/m3 or mg/L; m3/h for flow), -Cou (kg; m3 for flow) and -Flag=N. DataTime is the
@@ -36,7 +37,9 @@ FLUE = {
     "coking": (1500.0, {"a21026": 50.0, "a21002": 150.0, "a34013": 15.0}),
     "chemical": (2000.0, {"a21026": 80.0, "a21002": 100.0, "a34013": 15.0}),
 }
-EFFLUENT = {"wastewater": {"w01018": 30.0, "w21003": 2.0, "w21011": 0.3}, "paper": {"w01018": 80.0, "w21003": 5.0, "w21011": 0.5}}
+# mean effluent, mg/L: 80 % of the discharge limits (GB 18918-2002 class 1B: COD 60, NH3-N 8, TP 1;
+# GB 3544-2008 paper: COD 90, NH3-N 8, TP 0.8)
+EFFLUENT = {"wastewater": {"w01018": 48.0, "w21003": 6.4, "w21011": 0.8}, "paper": {"w01018": 72.0, "w21003": 6.4, "w21011": 0.64}}
 ENERGY = {"power": ("coal", 0.45, "t"), "steel": ("coal", 0.55, "t"), "cement": ("coal", 0.11, "t"),
           "coking": ("coal", 1.33, "t"), "chemical": ("natural_gas", 0.02, "10^4 m3")}
 PROFILE = {  # relative load by hour of day

@@ -33,13 +33,14 @@ def test_episode_gets_a_sector_from_the_nearest_grid_winds_and_ranked_candidates
     assert dongsi["met_station"].startswith("beijing_grid_") and dongsi["met_km"] < 5
     assert 0 <= sec.bearing_deg < 360 and sec.label in ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
     ranked = dongsi["candidates"]
+    ranked = ranked[ranked["candidate_kind"] == "monitoring station"]
     assert len(ranked) >= 30 and "dongsi_aq" not in set(ranked["candidate_id"])
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
     assert ranked["score"].is_monotonic_decreasing
     top = ranked.iloc[0]
     assert top["residence_h"] > 0 and top["lead_r"] > 0  # the leader had air pass near it and led the receptor
     stored = lake.read("gold.upwind_candidates").where("receptor_id = 'dongsi_aq'").count()
-    assert stored == len(ranked)
+    assert stored == len(dongsi["candidates"])
 
 
 def test_rerun_writes_nothing_and_bad_requests_are_refused_by_name(lake, dongsi):
@@ -53,3 +54,32 @@ def test_rerun_writes_nothing_and_bad_requests_are_refused_by_name(lake, dongsi)
         upwind.run(lake, "dongsi_aq", datetime(2019, 1, 5), datetime(2019, 1, 6))
     with pytest.raises(InputError, match="ends .* before it starts"):
         upwind.run(lake, "dongsi_aq", EPISODE[1], EPISODE[0])
+
+
+def test_emission_sources_ranked_with_their_planted_anomaly(lake, kdd_april, simulated):
+    """The simulated Beijing enterprises of 1-2 April 2018: the one whose anomaly the generator
+    planted on 2 April shows it in its evidence, the others do not, and its score carries it."""
+    import pandas as pd
+
+    from jobs.gold import upwind
+
+    out = simulated[0]
+    planted = pd.read_csv(out / "_truth/anomalies.csv", dtype=str).iloc[0]
+    assert planted["day"] == "2018-04-02"
+    day = (datetime(2018, 4, 1, 16), datetime(2018, 4, 2, 15))  # 2 April, Beijing time, in UTC
+    result = upwind.run(lake, "dongsi_aq", *day)
+    src = result["candidates"].query("candidate_kind == 'emission source'").set_index("candidate_id")
+    registry = pd.read_csv(out / "enterprises/enterprises.csv", dtype=str, encoding="utf-8-sig")
+    assert set(src.index) == set(registry["企业编码"])  # all of Beijing lies within 150 km of Dongsi
+    assert src["rank"].tolist() == list(range(1, len(src) + 1)) and src["score"].is_monotonic_decreasing
+    me, others = src.loc[planted["source_id"]], src.drop(index=planted["source_id"])
+    assert 0.8 < me["power_ratio"] < 1.25  # it produced as usual
+    if planted["kind"] == "emission_spike":
+        assert 2.4 < me["emission_ratio"] < 3.6 and me["reporting_gap_h"] == 0
+    else:
+        assert me["reporting_gap_h"] == 13
+    assert others["emission_ratio"].between(0.6, 1.6).all() and (others["reporting_gap_h"] == 0).all()
+    total = me["score"] / (me["residence_h"] or 1)  # score = residence share x (1 + anomaly)
+    normal = others[others["residence_h"] > 0]
+    if me["residence_h"] > 0 and len(normal):
+        assert total > (normal["score"] / normal["residence_h"]).max()

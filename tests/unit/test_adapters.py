@@ -107,3 +107,23 @@ def test_township_lines_that_are_not_device_records_are_refused(tmp_path):
     reasons = [r[2] for r in parsed.rejects]
     assert reasons[0] == reasons[1] == "not a JSON object with device and ts"
     assert reasons[2].startswith("not valid JSON") and reasons[3].startswith("not valid utf-8")
+
+
+@pytest.mark.parametrize("body, fast", [
+    ("C1,2019-01-01T00:00:00+08:00,1,2,3,4,500,6\nC2,2019-01-01T00:00:00+08:00,1,2\nC3,x,,,,,,\nC4,y,1,2,3,4,5,6,7\n", True),
+    ('C1,"a,b",1,2,3,4,5,6\nC2,t,1,2,3,4,5,6\n', False),  # quotes: line by line
+    ("C1,t,1,2,3,4,5,6\n\nC2,t,1,2,3,4,5,6\n", False),  # an empty line: line by line
+    ("C1,t,1,2,3,4,5,6\rC2,t,1,2,3,4,5,6\n", False),  # a bare CR: line by line
+])
+def test_arrow_and_line_paths_agree(tmp_path, body, fast):
+    from jobs.bronze import base, county_air
+
+    p = tmp_path / "county_20190101.csv"
+    p.write_text(",".join(county_air.HEADER) + "\n" + body, encoding="utf-8")
+    arrow = base._arrow_flat_csv(p, county_air.HEADER, county_air.HEADER, "utf-8")
+    assert (arrow is not None) == fast
+    _, records, rejects, read = base.csv_records(p, county_air.HEADER)
+    parsed = county_air.parse(p)
+    assert parsed.records_read == read and parsed.rejects == rejects
+    assert parsed.rows.column("source_line").to_pylist() == [line for line, _ in records]
+    assert parsed.rows.column("pm25").to_pylist() == [f[2] for _, f in records]

@@ -67,3 +67,38 @@ def test_ranking_puts_the_upwind_leading_station_first():
     assert first["candidate_id"] == "north" and first["in_sector"] and first["lead_h"] == 4 and first["residence_h"] > 0
     assert not ranked.iloc[1]["in_sector"] and ranked.iloc[1]["residence_h"] == 0 and ranked["rank"].tolist() == [1, 2]
     assert isinstance(sec, Sector)
+
+
+def _hourly(source: str, level: float, spike: float = 1.0, gap: range | None = None) -> pd.DataFrame:
+    ts = pd.date_range(T0 - pd.Timedelta(days=2), T0 + pd.Timedelta(days=2) - pd.Timedelta(hours=1), freq="h")
+    amount = np.where((ts >= T0) & (ts < T0 + pd.Timedelta(days=1)), level * spike, level)
+    df = pd.DataFrame({"source_id": source, "ts": ts, "amount": amount})
+    if gap is not None:
+        df = df[~df["ts"].isin([T0 + pd.Timedelta(hours=h) for h in gap])]
+    return df
+
+
+@pytest.mark.parametrize("spike, gap, power_in, ratio, gap_h, anomaly", [
+    (1.0, None, 100.0, 1.0, 0, 0.0),          # a normal day: no anomaly
+    (3.0, None, 100.0, 3.0, 0, 2.0),          # emissions x3: anomaly = ratio - 1
+    (1.0, range(8, 21), 100.0, 1.0, 13, 1.0),  # silent 13 h while producing: +1
+    (1.0, range(8, 21), 10.0, 1.0, 13, 0.0),   # silent and its electricity says it stopped: no anomaly
+])
+def test_source_anomaly_evidence_and_score(spike, gap, power_in, ratio, gap_h, anomaly):
+    from smartmon.upwind import rank_sources, source_evidence
+
+    episode = (T0, T0 + pd.Timedelta(hours=23))
+    days = pd.date_range(T0.normalize() - pd.Timedelta(days=2), periods=4, freq="D")
+    power = pd.DataFrame({"source_id": "E1", "date": days, "kwh": [100.0, 100.0, power_in, 100.0]})
+    ev = source_evidence(_hourly("E1", 5.0, spike, gap), power, episode, (days[2], days[2]))
+    row = ev.set_index("source_id").loc["E1"]
+    assert row["emission_ratio"] == pytest.approx(ratio) and row["reporting_gap_h"] == gap_h
+    assert row["power_ratio"] == pytest.approx(power_in / 100.0)
+    # the source sits on the trajectories: score = residence share x (1 + anomaly)
+    traj = back_trajectories(winds(5.0, 0.0), LAT, LON, [T0], hours_back=12)
+    fp = footprint(traj)
+    src = pd.DataFrame({"candidate_id": ["E1", "far"], "lat": [LAT, LAT + 1.0], "lon": [LON - 0.3, LON + 1.5]})
+    ranked = rank_sources(src, ev, sector(traj, LAT, LON), fp, LAT, LON).set_index("candidate_id")
+    share = ranked.loc["E1", "residence_h"] / fp.sum()
+    assert share > 0 and ranked.loc["E1", "score"] == pytest.approx(share * (1 + anomaly))
+    assert ranked.loc["far", "score"] == 0 and ranked.loc["E1", "rank"] == 1

@@ -1,0 +1,121 @@
+"""Carbon scenario on Ray: fit and register the source-receptor response, then run the draws of
+every region (the provinces of the entities) as Ray tasks and aggregate them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+
+from experiments.scenario_inputs import CarbonInputs
+from smartmon.scenario import carbon, factors, response
+from smartmon.scenario.spec import Spec, multipliers
+
+log = logging.getLogger(__name__)
+MODEL = "smartmon.carbon.response"
+CALIBRATION_SIGMA = 0.2  # lognormal sigma of the calibration factor's draws (assumed)
+
+
+def fit_response(inp: CarbonInputs) -> response.Response:
+    """Prior physics with the period's wind rose, calibrated against observed station means."""
+    w = inp.winds
+    prior = response.Response(wind_rose=response.wind_rose(w["wind_u"].to_numpy(), w["wind_v"].to_numpy()))
+    src = inp.entities[inp.entities["lat"].notna() & (inp.entities["pm_eq_kg_h"] > 0)]
+    rec = inp.receptors[inp.receptors["observed_pm25"].notna()]
+    if src.empty or rec.empty:
+        return prior
+    t = response.transfer(rec["lat"], rec["lon"], src["lat"], src["lon"], prior)
+    return response.fit(rec["observed_pm25"].to_numpy(), t @ src["pm_eq_kg_h"].to_numpy(), prior)
+
+
+def register_response(mlflow, r: response.Response) -> str:
+    """Register the response as a new version only when its parameters changed (tag params_hash)."""
+    from smartmon.scenario.pyfunc import ResponseModel
+
+    client = mlflow.MlflowClient()
+    digest = hashlib.sha256(json.dumps(r.params(), sort_keys=True).encode()).hexdigest()[:16]
+    try:
+        for v in client.search_model_versions(f"name='{MODEL}'"):
+            if v.tags.get("params_hash") == digest:
+                return str(v.version)
+    except Exception:  # noqa: BLE001 - no such model yet
+        log.debug("no versions of %s yet", MODEL)
+    example = pd.DataFrame({"r_lat": [39.9], "r_lon": [116.4], "s_lat": [39.8], "s_lon": [116.3], "pm_eq_kg_h": [10.0]})
+    mlflow.log_params({f"response_{k}": v for k, v in r.params().items()})
+    info = mlflow.pyfunc.log_model(name="carbon_response", python_model=ResponseModel(r), registered_model_name=MODEL,
+                                   input_example=example, pip_requirements=["numpy", "pandas"])
+    client.set_model_version_tag(MODEL, str(info.registered_model_version), "params_hash", digest)
+    return str(info.registered_model_version)
+
+
+def _regions(entities: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {p: np.flatnonzero(entities["province_code"].to_numpy() == p) for p in sorted(entities["province_code"].unique())}
+
+
+def _task(ent: pd.DataFrame, mult: np.ndarray, rec: pd.DataFrame, r: response.Response, draws: dict, calib: np.ndarray) -> dict:
+    located = ent["lat"].notna().to_numpy()
+    t = np.zeros((len(rec), len(ent)))
+    if located.any() and len(rec):
+        t[:, located] = response.transfer(rec["lat"], rec["lon"], ent["lat"][located], ent["lon"][located], r)
+    a = carbon.Activities(ent["entity"].to_numpy(), ent["province_code"].str[:2].to_numpy(), ent["kwh"].to_numpy(float),
+                          ent["coal_t"].to_numpy(float), ent["gas_1e4m3"].to_numpy(float), ent["pm_eq_kg_h"].to_numpy(float),
+                          ent["lat"].to_numpy(float), ent["lon"].to_numpy(float))
+    return carbon.region_draws(a, mult, t, draws, calib)
+
+
+def simulate(inp: CarbonInputs, spec: Spec, r: response.Response, ray) -> tuple[dict, dict]:
+    """(per-draw results, nominal results): co2 per region and delta PM2.5 per receptor."""
+    ent = inp.entities
+    mult = np.array(multipliers(spec, ent["sector"].tolist(), ent["province_code"].tolist(), ent["city_code"].tolist(),
+                                ent["county_code"].tolist()))
+    rng = np.random.default_rng(spec.seed)
+    draws = factors.draws(rng, spec.draws)
+    calib = np.exp(rng.normal(0, CALIBRATION_SIGMA, spec.draws) - CALIBRATION_SIGMA ** 2 / 2)
+    ones = {k: np.ones(1) for k in draws}
+    task = ray.remote(_task)
+    rec = inp.receptors[["lat", "lon"]]
+    rec_ref = ray.put(rec)
+    regions = _regions(ent)
+    futures = {p: task.remote(ent.iloc[idx], mult[idx], rec_ref, r, draws, calib) for p, idx in regions.items()}
+    nominal = {p: task.remote(ent.iloc[idx], mult[idx], rec_ref, r, ones, np.ones(1)) for p, idx in regions.items()}
+    out = {p: ray.get(f) for p, f in futures.items()}
+    nom = {p: ray.get(f) for p, f in nominal.items()}
+    log.info("carbon: %d regions x %d draws on Ray", len(regions), spec.draws)
+    return out, nom
+
+
+def result_rows(inp: CarbonInputs, out: dict, nom: dict) -> pd.DataFrame:
+    """Distribution rows: CO2 baseline, scenario and change per region and in total; delta PM2.5
+    per station and per H3 res-7 and res-9 cell (mean of its stations)."""
+    rows = []
+
+    def add(output: str, kind: str, entity: str, values: np.ndarray, nominal: float, unit: str) -> None:
+        rows.append({"output": output, "entity_kind": kind, "entity_id": entity, "nominal": float(nominal),
+                     "mean": float(values.mean()), "p05": float(np.percentile(values, 5)), "p50": float(np.percentile(values, 50)),
+                     "p95": float(np.percentile(values, 95)), "unit": unit})
+
+    total = {k: sum(o[k] for o in out.values()) for k in ("co2_base_t", "co2_scenario_t", "delta_pm25")}
+    total_nom = {k: sum(o[k] for o in nom.values()) for k in ("co2_base_t", "co2_scenario_t", "delta_pm25")}
+    for p in out:
+        o, n = out[p], nom[p]
+        add("co2_base_t", "region", p, o["co2_base_t"], n["co2_base_t"][0], "t CO2")
+        add("co2_scenario_t", "region", p, o["co2_scenario_t"], n["co2_scenario_t"][0], "t CO2")
+        add("delta_co2_t", "region", p, o["co2_scenario_t"] - o["co2_base_t"], n["co2_scenario_t"][0] - n["co2_base_t"][0], "t CO2")
+    add("co2_base_t", "total", "all", total["co2_base_t"], total_nom["co2_base_t"][0], "t CO2")
+    add("co2_scenario_t", "total", "all", total["co2_scenario_t"], total_nom["co2_scenario_t"][0], "t CO2")
+    add("delta_co2_t", "total", "all", total["co2_scenario_t"] - total["co2_base_t"],
+        total_nom["co2_scenario_t"][0] - total_nom["co2_base_t"][0], "t CO2")
+    dpm, dnom = total["delta_pm25"], total_nom["delta_pm25"][0]
+    rec = inp.receptors.reset_index(drop=True)
+    changed = np.flatnonzero(np.abs(dnom) > 1e-9)
+    for i in changed:
+        add("delta_pm25", "station", rec.at[i, "station_id"], dpm[:, i], dnom[i], "ug/m3")
+    for res in ("h3_r7", "h3_r9"):
+        cells = rec[res].to_numpy()
+        for cell in pd.unique(cells[changed]):
+            idx = np.flatnonzero(cells == cell)
+            add("delta_pm25", f"hex_r{res[-1]}", str(int(cell)), dpm[:, idx].mean(axis=1), dnom[idx].mean(), "ug/m3")
+    return pd.DataFrame(rows)

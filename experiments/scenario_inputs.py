@@ -1,0 +1,117 @@
+"""What the scenarios read from the lake, as pandas frames for the pure code in smartmon/scenario/."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from pyspark.sql import functions as F
+
+from smartmon.io import Lake
+from smartmon.qc.apply import valid_air
+from smartmon.scenario.spec import Spec
+
+log = logging.getLogger(__name__)
+COUNTY_SECTORS = {"工业": "industry", "居民": "residential", "商业": "commercial"}
+TABLES = ("silver.emission_sources", "silver.source_emissions", "silver.power_use", "silver.energy_use", "silver.stations",
+          "silver.air_hourly", "silver.meteo_hourly", "silver.river_sections", "silver.section_flow")
+
+
+def utc_range(spec: Spec) -> tuple[datetime, datetime]:
+    """The spec's Beijing days as [start, end) in naive UTC."""
+    start = datetime(spec.period[0].year, spec.period[0].month, spec.period[0].day) - timedelta(hours=8)
+    end = datetime(spec.period[1].year, spec.period[1].month, spec.period[1].day) + timedelta(days=1, hours=-8)
+    return start, end
+
+
+@dataclass
+class CarbonInputs:
+    entities: pd.DataFrame  # entity, sector, province_code, city_code, county_code, lat, lon, kwh, coal_t, gas_1e4m3, pm_eq_kg_h
+    receptors: pd.DataFrame  # station_id, lat, lon, h3_r7, h3_r9, observed_pm25
+    winds: pd.DataFrame  # wind_u, wind_v
+    hours: float
+    versions: dict[str, int]
+
+
+def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
+    t0, t1 = utc_range(spec)
+    hours = (t1 - t0).total_seconds() / 3600
+    src = lake.read("silver.emission_sources").select(
+        F.col("source_id").alias("entity"), "sector", "province_code", "city_code", "county_code", "lat", "lon").toPandas()
+    emis = (lake.read("silver.source_emissions").where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
+            .where(F.col("pollutant").isin("so2", "nox", "smoke_dust"))
+            .groupBy("source_id").pivot("pollutant", ["so2", "nox", "smoke_dust"]).agg(F.sum("amount")).toPandas())
+    power = (lake.read("silver.power_use").where(F.col("date").between(spec.period[0], spec.period[1]))
+             .groupBy("consumer_id", "consumer_kind", "county_code", "sector").agg(F.sum("kwh").alias("kwh")).toPandas())
+    energy = lake.read("silver.energy_use").toPandas()
+    src = src.merge(emis.rename(columns={"source_id": "entity"}), on="entity", how="left").fillna({"so2": 0.0, "nox": 0.0, "smoke_dust": 0.0})
+    from smartmon.scenario.carbon import pm_equivalent
+
+    src["pm_eq_kg_h"] = pm_equivalent(src["so2"].to_numpy(), src["nox"].to_numpy(), src["smoke_dust"].to_numpy()) / hours
+    ent_power = power[power["consumer_kind"] == "enterprise"].set_index("consumer_id")["kwh"]
+    src["kwh"] = src["entity"].map(ent_power).fillna(0.0)
+    src[["coal_t", "gas_1e4m3"]] = 0.0
+    if len(energy):
+        # a month's fuel counts for the period's days in it, over the days the figure covers
+        for r in energy.itertuples():
+            y, m = (int(x) for x in r.month.split("-"))
+            first = datetime(y, m, 1).date()
+            last = (datetime(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)).date()
+            overlap = (min(last, spec.period[1]) - max(first, spec.period[0])).days + 1
+            if overlap <= 0 or not r.days_covered:
+                continue
+            share = min(1.0, overlap / r.days_covered)
+            col = {"coal": "coal_t", "natural_gas": "gas_1e4m3"}.get(r.fuel)
+            if col:
+                src.loc[src["entity"] == r.source_id, col] += r.amount * share
+    cty = power[power["consumer_kind"] == "county-sector"].copy()
+    cty = pd.DataFrame({"entity": cty["consumer_id"], "sector": cty["sector"].map(COUNTY_SECTORS).fillna(cty["sector"]),
+                        "province_code": cty["county_code"].str[:2] + "0000", "city_code": cty["county_code"].str[:4] + "00",
+                        "county_code": cty["county_code"], "lat": float("nan"), "lon": float("nan"), "kwh": cty["kwh"],
+                        "coal_t": 0.0, "gas_1e4m3": 0.0, "pm_eq_kg_h": 0.0})
+    entities = pd.concat([src.drop(columns=["so2", "nox", "smoke_dust"]), cty], ignore_index=True)
+    stations = lake.read("silver.stations").where(F.col("kind").isin("air", "traffic", "supersite") & F.col("lat").isNotNull())
+    air = valid_air(lake.read("silver.air_hourly").where(F.col("ts").between(t0, t1)), lake.read("silver.qc_flags"))
+    obs = air.groupBy("station_id").agg(F.avg("pm25").alias("observed_pm25"))
+    receptors = stations.select("station_id", "lat", "lon", "h3_r7", "h3_r9").join(obs, "station_id", "left").toPandas()
+    winds = (lake.read("silver.meteo_hourly").where(F.col("ts").between(t0, t1)).where(F.col("wind_u").isNotNull())
+             .select("wind_u", "wind_v").toPandas())
+    versions = {t: lake.version(t) for t in TABLES if lake.exists(t)}
+    log.info("carbon inputs: %d entities (%d sources), %d receptors (%d observed), %d wind hours", len(entities), len(src),
+             len(receptors), receptors["observed_pm25"].notna().sum(), len(winds))
+    return CarbonInputs(entities, receptors, winds, hours, versions)
+
+
+@dataclass
+class WaterInputs:
+    sections: pd.DataFrame  # section_id, river, seq, target_class, province_code, city_code, county_code
+    flow: pd.DataFrame  # section_id, date, flow_m3s
+    discharge: pd.DataFrame  # source_id, sector, province_code, city_code, county_code, section_id, date, cod, nh3n, tp, wastewater_m3
+    versions: dict[str, int]
+
+
+def water_inputs(lake: Lake, spec: Spec) -> WaterInputs:
+    t0, t1 = utc_range(spec)
+    sections = lake.read("silver.river_sections").select("section_id", "river", "seq", "target_class", "province_code", "city_code",
+                                                          "county_code").toPandas()
+    flow = lake.read("silver.section_flow").where(F.col("date").between(spec.period[0], spec.period[1])) \
+        .select("section_id", "date", "flow_m3s").toPandas()
+    src = lake.read("silver.emission_sources").where(F.col("receiving_section").isNotNull() & (F.col("receiving_section") != "")) \
+        .select("source_id", "sector", "province_code", "city_code", "county_code", F.col("receiving_section").alias("section_id"))
+    day = F.to_date(F.from_utc_timestamp("ts", "Asia/Shanghai"))
+    emis = (lake.read("silver.source_emissions").where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
+            .where(F.col("pollutant").isin("cod", "nh3n", "tp", "wastewater_flow"))
+            .groupBy("source_id", day.alias("date")).pivot("pollutant", ["cod", "nh3n", "tp", "wastewater_flow"]).agg(F.sum("amount")))
+    discharge = src.join(emis, "source_id").toPandas().rename(columns={"wastewater_flow": "wastewater_m3"}).fillna(0.0)
+    versions = {t: lake.version(t) for t in ("silver.river_sections", "silver.section_flow", "silver.source_emissions") if lake.exists(t)}
+    return WaterInputs(sections, flow, discharge, versions)
+
+
+def control_inputs(lake: Lake, spec: Spec) -> pd.DataFrame:
+    """Valid hourly PM2.5 of every located air station in the period, with its H3 cells."""
+    t0, t1 = utc_range(spec)
+    air = valid_air(lake.read("silver.air_hourly").where(F.col("ts").between(t0, t1)), lake.read("silver.qc_flags"))
+    st = lake.read("silver.stations").where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9", "lat", "lon")
+    return air.select("station_id", "ts", "pm25").join(st, "station_id").toPandas()

@@ -1,0 +1,71 @@
+"""The three example scenario specs end to end on the simulated Beijing network (1-2 April 2018):
+Ray, MLflow registration, gold.scenario_results, and the checks that cannot pass by accident."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from experiments import scenarios
+from smartmon.errors import InputError
+from smartmon.scenario import factors
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "infra" / "scenarios"
+PERIOD = (date(2018, 4, 1), date(2018, 4, 2))
+
+
+@pytest.fixture(scope="module")
+def ran(lake, simulated):
+    return {p.stem: scenarios.run(lake, p, draws=20, period=PERIOD, days=[date(2018, 4, 2)]) for p in sorted(EXAMPLES.glob("*.yaml"))}
+
+
+def _rows(lake, summary):
+    return lake.read("gold.scenario_results").where(F.col("scenario_id") == summary["scenario_id"]).toPandas()
+
+
+def test_carbon_totals_equal_activities_times_factors(lake, ran):
+    s = ran["carbon_coal_power_cut"]
+    rows = _rows(lake, s)
+    assert "smartmon.carbon.response" in json.loads(rows["model_versions"].iloc[0])
+    base = rows.query("output == 'co2_base_t' and entity_kind == 'total'")["nominal"].iloc[0]
+    power = lake.read("silver.power_use").where(F.col("date").between(*PERIOD)).toPandas()
+    by_hand = sum(k * factors.grid_factor(c[:2]) / 1000 for k, c in zip(power["kwh"], power["county_code"], strict=True))
+    energy = lake.read("silver.energy_use").toPandas()  # one month, both days of the period covered
+    by_hand += sum(a * factors.FUEL_T_CO2[f] * min(1.0, 2 / d) for a, f, d in zip(energy["amount"], energy["fuel"],
+                                                                                    energy["days_covered"], strict=True))
+    assert base == pytest.approx(by_hand, rel=1e-9)
+    regions = rows.query("output == 'co2_base_t' and entity_kind == 'region'")["nominal"].sum()
+    assert regions == pytest.approx(base, rel=1e-12)
+    delta = rows.query("output == 'delta_co2_t' and entity_kind == 'total'").iloc[0]
+    assert delta["nominal"] < 0 and delta["p05"] <= delta["mean"] <= delta["p95"]
+    pm = rows.query("output == 'delta_pm25'")
+    assert len(pm) and (pm["nominal"] <= 1e-12).all() and (pm["p95"] <= 1e-12).all()  # cuts never raise a concentration
+
+
+def test_water_sections_get_classes_and_probabilities(lake, ran):
+    rows = _rows(lake, ran["water_discharge_cut"])
+    sections = lake.read("silver.river_sections").count()
+    p = rows.query("output == 'p_meets_target'")
+    assert len(p) == sections and p["mean"].between(0, 1).all()
+    cls = rows.query("output == 'section_class'")
+    assert cls["nominal"].between(1, 6).all()
+
+
+def test_control_rows_and_rerun_writes_nothing(lake, ran):
+    rows = _rows(lake, ran["control_temporary_cut"])
+    hot = rows.query("output == 'hotspot_rank'")
+    delta = rows.query("output == 'delta_pm25_control_days'")
+    assert len(delta) == len(hot) and (delta["nominal"] <= 0).all()
+    again = scenarios.run(lake, EXAMPLES / "carbon_coal_power_cut.yaml", draws=20, period=PERIOD, days=[date(2018, 4, 2)])
+    assert again["scenario_id"] == ran["carbon_coal_power_cut"]["scenario_id"] and again["rows_out"] == 0
+
+
+def test_unknown_region_is_refused(lake, simulated, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: carbon\nperiod: {from: 2018-04-01, to: 2018-04-02}\nchanges: [{sector: power, region: '990000', change: -0.2}]\n")
+    with pytest.raises(InputError, match="unknown region"):
+        scenarios.run(lake, bad)
