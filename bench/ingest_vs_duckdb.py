@@ -116,7 +116,7 @@ def main(rows: int) -> None:
         record(f"raw -> silver, {written / 1e6:.1f} M hourly rows (county feed) vs DuckDB", [
             {"case": "wall time, read to silver", "smartmon": f"{s_time:.1f} s (bronze {s['bronze_s']:.1f} + silver {s['silver_s']:.1f})",
              "reference": f"DuckDB {d['seconds']:.1f} s", "ratio": f"{s_time / d['seconds']:.2f}",
-             "notes": f"one run each; target <= 3; smartmon also writes bronze Delta + quarantine, DuckDB writes Parquet only"},
+             "notes": "one run each; target <= 3; smartmon also writes bronze Delta + quarantine, DuckDB writes Parquet only"},
             {"case": "peak memory (process tree)", "smartmon": f"{s_mem:,.0f} MiB", "reference": f"{d_mem:,.0f} MiB",
              "ratio": f"{s_mem / d_mem:.2f}", "notes": "Spark: Python driver + JVM (driver memory 4g)"},
             {"case": "rows", "smartmon": f"read {s['read']:,}, refused {s['quarantined']:,}, silver {s['silver_rows']:,}",

@@ -90,16 +90,16 @@ def fit(observed: np.ndarray, modelled_prior: np.ndarray, prior: Response) -> Re
     ok = np.isfinite(observed) & np.isfinite(modelled_prior)
     y, x = observed[ok], modelled_prior[ok]
     if len(y) < 3 or np.var(x) == 0:
-        return Response(**{**asdict(prior), "background": float(np.nanmean(y)) if len(y) else 0.0, "n_receptors": int(len(y))})
+        return Response(**{**asdict(prior), "background": float(np.nanmean(y)) if len(y) else 0.0, "n_receptors": len(y)})
     slope, intercept = np.polyfit(x, y, 1)
     if slope <= 0:
         background = max(0.0, float(np.mean(y - prior.b * x)))
         pred = background + prior.b * x
         r2 = 1 - float(((y - pred) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-12))
-        return Response(**{**asdict(prior), "background": background, "r2": r2, "n_receptors": int(len(y)), "calibrated": False})
+        return Response(**{**asdict(prior), "background": background, "r2": r2, "n_receptors": len(y), "calibrated": False})
     if intercept < 0:
         intercept, slope = 0.0, float((x @ y) / (x @ x))
     pred = intercept + slope * x
     r2 = 1 - float(((y - pred) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-12))
-    return Response(**{**asdict(prior), "b": float(slope), "background": float(intercept), "r2": r2, "n_receptors": int(len(y)),
+    return Response(**{**asdict(prior), "b": float(slope), "background": float(intercept), "r2": r2, "n_receptors": len(y),
                         "calibrated": True})

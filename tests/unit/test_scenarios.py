@@ -3,7 +3,6 @@ mass balance and hotspots. These are the checks that cannot pass by accident."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import numpy as np
