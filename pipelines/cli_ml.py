@@ -18,8 +18,15 @@ def cmd_features(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from experiments import control_forecast
 
+    if args.scenario == "water":
+        from experiments import water_forecast
+
+        argv = ["--station", args.station] + (["--no-register"] if args.no_register else [])
+        argv += ["--holdout-days", str(args.holdout_days if args.holdout_days != 365 else water_forecast.HOLDOUT_DAYS)]
+        return water_forecast.main(argv)
     if args.scenario != "control":
-        print(f"smartmon: error: scenario {args.scenario!r} has no trainer yet (control does)")
+        print(f"smartmon: error: scenario {args.scenario!r} has no trainer of its own (its response is fitted by "
+              "`smartmon scenario run`)")
         return 2
     argv = ["--targets", args.targets, "--holdout-days", str(args.holdout_days), "--tune-trials", str(args.tune_trials)]
     argv += [f"--source={s}" for s in args.source or ()]
@@ -34,6 +41,7 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p = add("train", cmd_train, "train, evaluate, register and gate the models of a scenario on Ray, tracked in MLflow")
     p.add_argument("--scenario", default="control", choices=("control", "carbon", "water"))
     p.add_argument("--targets", default="pm25,pm10,o3")
+    p.add_argument("--station", default="SW-zhakou-guo", help="water: the automatic station (silver.water_obs)")
     p.add_argument("--smoke-test", action="store_true", help="few issues and small models (CI)")
     p.add_argument("--build-features", action="store_true", help="build the feature tables first")
     p.add_argument("--source", action="append", default=None, help="air source of the stations (default uci-beijing; or kdd2018)")

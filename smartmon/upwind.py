@@ -173,7 +173,10 @@ def source_evidence(emissions: pd.DataFrame, power: pd.DataFrame, episode: tuple
     ids = sorted(set(emissions["source_id"]) | set(power["source_id"]))
     out = pd.DataFrame(index=pd.Index(ids, name="source_id"))
     out["emission_ratio"] = during["mean"] / other.replace(0, np.nan)
-    out["reporting_gap_h"] = hours - during["count"].reindex(out.index).fillna(0)
+    # a gap only means something for a source that sends these pollutants at all (a water
+    # discharger sends no dust, SO2 or NOx: NaN, not 24 silent hours)
+    gap = hours - during["count"].reindex(out.index).fillna(0)
+    out["reporting_gap_h"] = gap.where(out.index.isin(emissions["source_id"].unique()))
     out["power_ratio"] = kwh_in / kwh_out.replace(0, np.nan)
     return out.reset_index()
 

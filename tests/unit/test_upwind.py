@@ -102,3 +102,13 @@ def test_source_anomaly_evidence_and_score(spike, gap, power_in, ratio, gap_h, a
     share = ranked.loc["E1", "residence_h"] / fp.sum()
     assert share > 0 and ranked.loc["E1", "score"] == pytest.approx(share * (1 + anomaly))
     assert ranked.loc["far", "score"] == 0 and ranked.loc["E1", "rank"] == 1
+
+
+def test_a_source_without_the_pollutants_has_no_gap():
+    from smartmon.upwind import source_evidence
+
+    episode = (T0, T0 + pd.Timedelta(hours=23))
+    days = pd.date_range(T0.normalize(), periods=1, freq="D")
+    power = pd.DataFrame({"source_id": ["W1", "E1"], "date": [days[0]] * 2, "kwh": [50.0, 100.0]})
+    ev = source_evidence(_hourly("E1", 5.0), power, episode, (days[0], days[0])).set_index("source_id")
+    assert np.isnan(ev.loc["W1", "reporting_gap_h"]) and ev.loc["E1", "reporting_gap_h"] == 0
