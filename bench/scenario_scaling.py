@@ -47,8 +47,9 @@ def measure(workers: int, scenarios: int) -> dict[tuple[int, int], float]:
             r = response.Response()
             groups = [np.flatnonzero(ent["province_code"].to_numpy() == p) for p in sorted(ent["province_code"].unique())]
             refs = [ray.put(ent.iloc[g]) for g in groups]
-            ray.get([task.remote(refs[0], np.ones(len(groups[0])), rec_ref, r, factors.draws(np.random.default_rng(0), 2),
-                                 np.ones(2))])  # warm the workers
+            warm = factors.draws(np.random.default_rng(0), 2)
+            ray.get([task.remote(refs[i % len(refs)], np.ones(len(groups[i % len(refs)])), rec_ref, r, warm, np.ones(2))
+                     for i in range(2 * workers)])  # warm every worker (imports, object store) before timing
             t0 = time.perf_counter()
             for s in range(scenarios):
                 rng = np.random.default_rng(s)

@@ -38,18 +38,19 @@ def fit_target(d: pd.DataFrame, target: str, holdout_days: int) -> dict:
     """Train on issues before the holdout, score model and persistence on the holdout (MAE)."""
     import lightgbm as lgb
 
-    d = d[d["label"].notna()]
+    d = d[d["label"].notna() & d["persistence"].notna()]
     cut = d["issued_at"].max() - pd.Timedelta(days=holdout_days)
     train, test = d[d["issued_at"] <= cut], d[d["issued_at"] > cut]
     if len(train) < 50 or len(test) < 10:
         raise InputError(f"{target}: {len(train)} training and {len(test)} holdout issues; too few to train")
     cols = feature_columns(d)
-    model = lgb.LGBMRegressor(**PARAMS).fit(train[cols].astype(float), train["label"])
-    pred = np.clip(model.predict(test[cols].astype(float)), 0, None)
+    model = lgb.LGBMRegressor(**PARAMS).fit(train[cols].astype(float), train["label"] - train["persistence"])
+    forecaster = WaterForecaster(target, cols, model.booster_)
+    pred = forecaster.predict(None, test)
     ok = test["persistence"].notna()
     mae = float(np.mean(np.abs(pred[ok.to_numpy()] - test.loc[ok, "label"])))
     pers = float(np.mean(np.abs(test.loc[ok, "persistence"] - test.loc[ok, "label"])))
-    return {"target": target, "model": WaterForecaster(target, cols, model.booster_), "mae": mae, "mae_persistence": pers,
+    return {"target": target, "model": forecaster, "mae": mae, "mae_persistence": pers,
             "train": len(train), "holdout": len(test), "example": test[cols].head(3)}
 
 

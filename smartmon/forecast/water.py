@@ -42,7 +42,11 @@ def feature_columns(d: pd.DataFrame) -> list[str]:
 
 
 class WaterForecaster(mlflow.pyfunc.PythonModel):
-    """Input: the design columns of one target; output: the value 24 h after each issue (>= 0)."""
+    """Input: the design columns of one target; output: the value 24 h after each issue (>= 0).
+
+    The booster predicts the change from the latest value (water quality drifts slowly and
+    seasonally: trees fitted on levels cannot extrapolate to a season the training year did not
+    reach, a change can), so the forecast is the latest value plus the predicted change."""
 
     def __init__(self, target: str, features: list[str], booster) -> None:
         self.target, self.features, self.booster = target, list(features), booster
@@ -51,4 +55,5 @@ class WaterForecaster(mlflow.pyfunc.PythonModel):
         missing = [c for c in self.features if c not in model_input.columns]
         if missing:
             raise ValueError(f"smartmon.water.{self.target}: input lacks columns {missing[:5]}")
-        return np.clip(self.booster.predict(model_input[self.features].astype(float)), 0, None)
+        x = model_input[self.features].astype(float)
+        return np.clip(x[f"last_{self.target}"].to_numpy() + self.booster.predict(x), 0, None)
