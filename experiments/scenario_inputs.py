@@ -35,6 +35,22 @@ class CarbonInputs:
     versions: dict[str, int]
 
 
+def fuel_in_period(energy: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Fuel per source in the period (columns coal_t, gas_1e4m3): a month's figure counts for the
+    period's days in that month over the days the figure covers (at most all of it)."""
+    if energy.empty:
+        return pd.DataFrame()
+    first = pd.to_datetime(energy["month"] + "-01")
+    last = first + pd.offsets.MonthEnd(0)
+    lo = first.clip(lower=pd.Timestamp(spec.period[0]))
+    hi = last.clip(upper=pd.Timestamp(spec.period[1]))
+    overlap = ((hi - lo).dt.days + 1).clip(lower=0)
+    share = (overlap / energy["days_covered"].where(energy["days_covered"] > 0)).clip(upper=1).fillna(0)
+    col = energy["fuel"].map({"coal": "coal_t", "natural_gas": "gas_1e4m3"})
+    amounts = energy.assign(col=col, amount=energy["amount"] * share).dropna(subset=["col"])
+    return amounts.pivot_table(index="source_id", columns="col", values="amount", aggfunc="sum")
+
+
 def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
     t0, t1 = utc_range(spec)
     hours = (t1 - t0).total_seconds() / 3600
@@ -52,20 +68,9 @@ def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
     src["pm_eq_kg_h"] = pm_equivalent(src["so2"].to_numpy(), src["nox"].to_numpy(), src["smoke_dust"].to_numpy()) / hours
     ent_power = power[power["consumer_kind"] == "enterprise"].set_index("consumer_id")["kwh"]
     src["kwh"] = src["entity"].map(ent_power).fillna(0.0)
-    src[["coal_t", "gas_1e4m3"]] = 0.0
-    if len(energy):
-        # a month's fuel counts for the period's days in it, over the days the figure covers
-        for r in energy.itertuples():
-            y, m = (int(x) for x in r.month.split("-"))
-            first = datetime(y, m, 1).date()
-            last = (datetime(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)).date()
-            overlap = (min(last, spec.period[1]) - max(first, spec.period[0])).days + 1
-            if overlap <= 0 or not r.days_covered:
-                continue
-            share = min(1.0, overlap / r.days_covered)
-            col = {"coal": "coal_t", "natural_gas": "gas_1e4m3"}.get(r.fuel)
-            if col:
-                src.loc[src["entity"] == r.source_id, col] += r.amount * share
+    fuel = fuel_in_period(energy, spec)
+    for col in ("coal_t", "gas_1e4m3"):
+        src[col] = src["entity"].map(fuel[col]).fillna(0.0) if col in fuel else 0.0
     cty = power[power["consumer_kind"] == "county-sector"].copy()
     cty = pd.DataFrame({"entity": cty["consumer_id"], "sector": cty["sector"].map(COUNTY_SECTORS).fillna(cty["sector"]),
                         "province_code": cty["county_code"].str[:2] + "0000", "city_code": cty["county_code"].str[:4] + "00",

@@ -12,7 +12,7 @@ from jobs import maintenance
 from jobs.gold import aggregates, air_moving, aqi_daily, aqi_hourly, evaluation, forecasts, water_class
 from jobs.qc import flags as qc_flags
 from jobs.silver import stations
-from jobs.silver.pipeline import AFTER, SILVER_JOBS, conform, ingest_sources
+from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
 from pipelines.dag import RunContext, Task, TaskOutcome, run_dag
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
@@ -43,7 +43,7 @@ def _silver(job: str):
 TASKS: tuple[Task, ...] = (
     Task("silver.stations", _stations),
     Task("bronze.ingest", _ingest, ("silver.stations",)),
-    *(Task(job, _silver(job), ("bronze.ingest", *AFTER.get(job, ()))) for job in SILVER_JOBS),
+    *(Task(name, _silver(name), ("bronze.ingest", *job.after)) for name, job in SILVER_JOBS.items()),
     Task("silver.qc_flags", lambda ctx: qc_flags.run(ctx.lake), tuple(SILVER_JOBS)),
     Task("gold.aqi_hourly", lambda ctx: aqi_hourly.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),
     Task("gold.air_moving", lambda ctx: air_moving.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),

@@ -48,18 +48,19 @@ def back_trajectories(winds: pd.DataFrame, lat: float, lon: float, arrivals: lis
     return pd.DataFrame(out, columns=["arrival", "age_h", "lat", "lon"])
 
 
-def bearing(lat1: float, lon1: float, lat2, lon2):
-    """Initial bearing from point 1 to point(s) 2, degrees clockwise from north."""
+def bearing(lat1, lon1, lat2, lon2):
+    """Initial bearing from point(s) 1 to point(s) 2, degrees clockwise from north (numpy broadcasting)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(np.asarray(lon2) - lon1)
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     y = np.sin(dl) * np.cos(p2)
     x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
     return (np.degrees(np.arctan2(y, x)) + 360) % 360
 
 
-def distance_km(lat1: float, lon1: float, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(np.asarray(lat2))
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.asarray(lon2) - lon1) / 2) ** 2
+def distance_km(lat1, lon1, lat2, lon2):
+    """Great-circle km between point(s) 1 and point(s) 2 (numpy broadcasting)."""
+    p1, p2 = np.radians(np.asarray(lat1)), np.radians(np.asarray(lat2))
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.asarray(lon2) - np.asarray(lon1)) / 2) ** 2
     return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
 
 

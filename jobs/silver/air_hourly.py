@@ -25,6 +25,7 @@ from jobs.silver.conform import (
     beijing_to_utc,
     bronze_rows,
     invalid_number,
+    melt,
     month_local,
     refusals,
     unknown_stations,
@@ -42,15 +43,6 @@ CNEMC_TYPES = {
 }
 VALUE_COLS = list(dict.fromkeys(CNEMC_TYPES.values()))
 POLLUTANTS = ["pm25", "pm10", "so2", "no2", "co", "o3"]
-
-
-def _melt(df: DataFrame, columns: dict[str, tuple[str, float]]) -> DataFrame:
-    """Wide text columns -> (column, text, scale) rows, Spark-native."""
-    pairs = F.explode(
-        F.array(*[F.struct(F.lit(target).alias("column"), F.col(src).alias("text"), F.lit(scale).alias("scale"))
-                  for target, (src, scale) in columns.items()])
-    )
-    return df.select("*", pairs.alias("c")).select(*[c for c in df.columns if c not in {s for s, _ in columns.values()}], "c.*")
 
 
 def cnemc_cells(bronze: DataFrame) -> DataFrame:
@@ -75,14 +67,13 @@ def uci_cells(bronze: DataFrame, aliases: DataFrame) -> DataFrame:
         beijing_to_utc(local).alias("ts"),
         *POLLUTANTS, *LINEAGE_COLS,
     )
-    cells = _melt(base, {p: (p, 0.001 if p == "co" else 1.0) for p in POLLUTANTS})
-    return cells.withColumn("source_unit", F.when(F.col("column") == "co", "co ug/m3"))
+    return melt(base, {p: (p, 0.001, "co ug/m3") if p == "co" else (p, 1.0, None) for p in POLLUTANTS})
 
 
 def kdd_cells(bronze: DataFrame) -> DataFrame:
     ts = F.coalesce(F.to_timestamp("time", "yyyy-MM-dd HH:mm:ss"), F.to_timestamp("time", "yyyy/M/d H:mm"))
     base = bronze.select("station_id", ts.alias("ts"), *POLLUTANTS, *LINEAGE_COLS)
-    return _melt(base, {p: (p, 1.0) for p in POLLUTANTS}).withColumn("source_unit", F.lit(None).cast("string"))
+    return melt(base, {p: (p, 1.0, None) for p in POLLUTANTS})
 
 
 def bad_cells(cells: DataFrame, missing: tuple[str, ...]) -> DataFrame:

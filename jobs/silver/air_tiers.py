@@ -14,26 +14,16 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc
+from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, melt
 from smartmon.simulate.air import MOLAR_MASS, MOLAR_VOLUME_L
 
 POLLUTANTS = ["pm25", "pm10", "so2", "no2", "co", "o3"]
 
 
-def _melt(df: DataFrame, columns: dict[str, tuple[str, float, str | None]]) -> DataFrame:
-    """(station_id, ts, lineage) + wide text columns -> (column, text, scale, source_unit) rows."""
-    pairs = F.explode(F.array(*[
-        F.struct(F.lit(target).alias("column"), F.col(src).alias("text"), F.lit(scale).alias("scale"),
-                 F.lit(unit).cast("string").alias("source_unit"))
-        for target, (src, scale, unit) in columns.items()
-    ]))
-    return df.select("station_id", "ts", *LINEAGE_COLS, pairs.alias("c")).select("station_id", "ts", *LINEAGE_COLS, "c.*")
-
-
 def provincial_cells(bronze: DataFrame) -> DataFrame:
     local = F.try_to_timestamp(F.col("time"), F.lit("yyyy/M/d H:mm"))
     base = bronze.select(F.col("station_code").alias("station_id"), beijing_to_utc(local).alias("ts"), *POLLUTANTS, *LINEAGE_COLS)
-    return _melt(base, {p: (p, 1.0, None) for p in POLLUTANTS})
+    return melt(base, {p: (p, 1.0, None) for p in POLLUTANTS})
 
 
 def county_cells(bronze: DataFrame) -> DataFrame:
@@ -42,7 +32,7 @@ def county_cells(bronze: DataFrame) -> DataFrame:
                          *[c for c in bronze.columns if c in ("pm25", "pm10", "so2", "no2", "co_ugm3", "o3")], *LINEAGE_COLS)
     cols = {p: (p, 1.0, None) for p in POLLUTANTS if p != "co"}
     cols["co"] = ("co_ugm3", 0.001, "co ug/m3")
-    return _melt(base, cols)
+    return melt(base, cols)
 
 
 def township_cells(bronze: DataFrame) -> DataFrame:
@@ -53,4 +43,4 @@ def township_cells(bronze: DataFrame) -> DataFrame:
     for gas in ("so2", "no2", "o3", "co"):
         unit = "ppm" if gas == "co" else "ppb"
         cols[gas] = (f"{gas}_{unit}", MOLAR_MASS[gas] / MOLAR_VOLUME_L, f"{gas} {unit}")
-    return _melt(base, cols)
+    return melt(base, cols)

@@ -57,3 +57,16 @@ def unknown_stations(cells: DataFrame, stations: DataFrame) -> tuple[DataFrame, 
                  F.col("n").cast("string"), F.lit(" lines of this file from this line on, kept in bronze")),
         F.col("station_id"),
     )
+
+
+def melt(df: DataFrame, columns: dict[str, tuple[str, float, str | None]]) -> DataFrame:
+    """Wide text columns -> long (column, text, scale, source_unit) rows, Spark-native; every
+    other column of df is kept. columns: target -> (source column, scale to the standard unit,
+    the source's unit where it differs)."""
+    pairs = F.explode(F.array(*[
+        F.struct(F.lit(target).alias("column"), F.col(src).alias("text"), F.lit(scale).alias("scale"),
+                 F.lit(unit).cast("string").alias("source_unit"))
+        for target, (src, scale, unit) in columns.items()
+    ]))
+    sources = {src for src, _, _ in columns.values()}
+    return df.select("*", pairs.alias("c")).select(*[c for c in df.columns if c not in sources], "c.*")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from jobs.silver.conform import bronze_rows
-from jobs.silver.fields import Field, extract, write
+from jobs.silver.fields import Field, conform_feed
 from smartmon.io import Lake
 
 FIELDS = {"county_code": Field("区县代码"), "year": Field("年份", "int"), "county_name": Field("区县名称", required=False),
@@ -11,8 +10,4 @@ FIELDS = {"county_code": Field("区县代码"), "year": Field("年份", "int"), 
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.statistics", "statistics", batches)
-    if bronze is None:
-        return {"rows_in": 0}
-    rows, refused = extract(bronze, FIELDS)
-    return write(lake, rows, refused, "silver.county_stats")
+    return conform_feed(lake, batches, "bronze.statistics", "statistics", FIELDS, "silver.county_stats")

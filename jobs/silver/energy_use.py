@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from jobs.silver.conform import bronze_rows
-from jobs.silver.fields import Field, extract, write
+from jobs.silver.fields import Field, conform_feed
 from smartmon.io import Lake
 
 FIELDS = {"source_id": Field("enterprise_id"), "month": Field("month"), "fuel": Field("fuel"), "amount": Field("amount", "double"),
@@ -11,8 +10,4 @@ FIELDS = {"source_id": Field("enterprise_id"), "month": Field("month"), "fuel": 
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.energy_use", "energy-use", batches)
-    if bronze is None:
-        return {"rows_in": 0}
-    rows, refused = extract(bronze, FIELDS)
-    return write(lake, rows, refused, "silver.energy_use")
+    return conform_feed(lake, batches, "bronze.energy_use", "energy-use", FIELDS, "silver.energy_use")

@@ -8,12 +8,13 @@ reason naming the header and the value."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, refusals
+from jobs.silver.conform import LINEAGE_COLS, bronze_rows, refusals
 from smartmon import catalog
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
@@ -65,3 +66,20 @@ def write(lake: Lake, rows: DataFrame, refused: DataFrame, table: str) -> dict[s
     summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted}
     log.info("%s: %s", table, summary)
     return summary
+
+
+def admin_codes(county: str = "county_code") -> list[Column]:
+    """province_code and city_code derived from a GB/T 2260 county code (the feeds give the county)."""
+    return [F.concat(F.substring(county, 1, 2), F.lit("0000")).alias("province_code"),
+            F.concat(F.substring(county, 1, 4), F.lit("00")).alias("city_code")]
+
+
+def conform_feed(lake: Lake, batches: dict[str, list[str]] | None, bronze_table: str, adapter: str, columns: dict[str, Field],
+                 table: str, *, layout: str | None = None, shape: Callable[[DataFrame], DataFrame] | None = None) -> dict[str, int]:
+    """The whole silver job of a mapped feed: its pending bronze rows (of one layout), typed by
+    columns, shaped (derived columns, H3), merged into table; refusals quarantined."""
+    bronze = bronze_rows(lake, bronze_table, adapter, batches)
+    if bronze is None:
+        return {"rows_in": 0}
+    rows, refused = extract(bronze if layout is None else bronze.where(F.col("layout") == layout), columns)
+    return write(lake, shape(rows) if shape else rows, refused, table)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, bronze_rows, beijing_to_utc, refusals
+from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, refusals
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 

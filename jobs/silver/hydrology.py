@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 
-from jobs.silver.conform import LINEAGE_COLS, bronze_rows
-from jobs.silver.fields import Field, extract, write
+from jobs.silver.conform import LINEAGE_COLS
+from jobs.silver.fields import Field, admin_codes, conform_feed
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
 
@@ -16,23 +16,15 @@ FLOW = {"section_id": Field("断面编码"), "date": Field("日期", "date"), "f
         "stage_m": Field("水位(米)", "double", required=False)}
 
 
+def _sections(rows: DataFrame) -> DataFrame:
+    return with_h3(rows.select("section_id", "name", "river", "seq", "downstream_id", *admin_codes(), "county_code", "lat", "lon",
+                               "target_class", *LINEAGE_COLS))
+
+
 def run_sections(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.hydrology", "hydrology", batches)
-    if bronze is None:
-        return {"rows_in": 0}
-    rows, refused = extract(bronze.where("layout = 'sections'"), SECTIONS)
-    rows = rows.select(
-        "section_id", "name", "river", "seq", "downstream_id",
-        F.concat(F.substring("county_code", 1, 2), F.lit("0000")).alias("province_code"),
-        F.concat(F.substring("county_code", 1, 4), F.lit("00")).alias("city_code"),
-        "county_code", "lat", "lon", "target_class", *LINEAGE_COLS,
-    )
-    return write(lake, with_h3(rows), refused, "silver.river_sections")
+    return conform_feed(lake, batches, "bronze.hydrology", "hydrology", SECTIONS, "silver.river_sections", layout="sections",
+                        shape=_sections)
 
 
 def run_flow(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.hydrology", "hydrology", batches)
-    if bronze is None:
-        return {"rows_in": 0}
-    rows, refused = extract(bronze.where("layout = 'daily-flow'"), FLOW)
-    return write(lake, rows, refused, "silver.section_flow")
+    return conform_feed(lake, batches, "bronze.hydrology", "hydrology", FLOW, "silver.section_flow", layout="daily-flow")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import functions as F
@@ -30,31 +31,42 @@ from smartmon.lineage import now_utc
 
 log = logging.getLogger(__name__)
 
-# silver table -> (adapters it reads, job)
-SILVER_JOBS: dict[str, tuple[tuple[str, ...], Callable[[Lake, dict[str, list[str]] | None], dict[str, int]]]] = {
-    "silver.station_lists": (("station-lists",), station_lists.run),
-    "silver.air_hourly": (("cnemc-archive", "uci-beijing", "kdd2018", "provincial-air", "county-air", "township-sensors"),
-                          air_hourly.run),
-    "silver.meteo_hourly": (("uci-beijing", "kdd2018-meo"), meteo_hourly.run),
-    "silver.water_obs": (("water-auto",), water_obs.run),
-    "silver.hj212_values": (("hj212",), hj212_values.run),
-    "silver.speciation": (("epa-pmf",), speciation.run),
-    "silver.emission_sources": (("enterprises",), emission_sources.run),
-    "silver.source_emissions": (("hj212",), source_emissions.run),
-    "silver.power_use": (("power-use",), power_use.run),
-    "silver.energy_use": (("energy-use",), energy_use.run),
-    "silver.river_sections": (("hydrology",), hydrology.run_sections),
-    "silver.section_flow": (("hydrology",), hydrology.run_flow),
-    "silver.land_use": (("land-use",), land_use.run),
-    "silver.county_stats": (("statistics",), county_stats.run),
+Run = Callable[[Lake, dict[str, list[str]] | None], dict[str, int]]
+
+
+@dataclass(frozen=True)
+class SilverJob:
+    """A silver job: the bronze adapters whose batches it conforms, its run(), the table it writes
+    (its name unless said) and the silver jobs it needs first."""
+
+    adapters: tuple[str, ...]
+    run: Run
+    writes: str | None = None
+    after: tuple[str, ...] = ()
+
+
+# job name -> job, in an order that respects `after`
+SILVER_JOBS: dict[str, SilverJob] = {
+    "silver.station_lists": SilverJob(("station-lists",), station_lists.run, writes="silver.stations"),
+    "silver.air_hourly": SilverJob(("cnemc-archive", "uci-beijing", "kdd2018", "provincial-air", "county-air", "township-sensors"),
+                                   air_hourly.run, after=("silver.station_lists",)),
+    "silver.meteo_hourly": SilverJob(("uci-beijing", "kdd2018-meo"), meteo_hourly.run),
+    "silver.water_obs": SilverJob(("water-auto",), water_obs.run),
+    "silver.hj212_values": SilverJob(("hj212",), hj212_values.run),
+    "silver.speciation": SilverJob(("epa-pmf",), speciation.run),
+    "silver.emission_sources": SilverJob(("enterprises",), emission_sources.run),
+    "silver.source_emissions": SilverJob(("hj212",), source_emissions.run, after=("silver.hj212_values", "silver.emission_sources")),
+    "silver.power_use": SilverJob(("power-use",), power_use.run),
+    "silver.energy_use": SilverJob(("energy-use",), energy_use.run),
+    "silver.river_sections": SilverJob(("hydrology",), hydrology.run_sections),
+    "silver.section_flow": SilverJob(("hydrology",), hydrology.run_flow),
+    "silver.land_use": SilverJob(("land-use",), land_use.run),
+    "silver.county_stats": SilverJob(("statistics",), county_stats.run),
 }
-# jobs whose name is not the table they write
-WRITES = {"silver.station_lists": "silver.stations"}
-# jobs that need another silver job's output first (dict order above already respects these)
-AFTER = {
-    "silver.air_hourly": ("silver.station_lists",),
-    "silver.source_emissions": ("silver.hj212_values", "silver.emission_sources"),
-}
+
+
+def table_of(job: str) -> str:
+    return SILVER_JOBS[job].writes or job
 
 
 def ingest_sources(lake: Lake, sources: list[str] | None = None, paths: list[Path] | None = None) -> list[IngestReport]:
@@ -84,7 +96,7 @@ def pending_batches(lake: Lake, job: str, adapters: tuple[str, ...]) -> dict[str
 
 
 def conform(lake: Lake, job: str) -> dict[str, int]:
-    adapters, run = SILVER_JOBS[job]
+    adapters, run = SILVER_JOBS[job].adapters, SILVER_JOBS[job].run
     todo = pending_batches(lake, job, adapters)
     if not todo:
         log.info("%s: no new bronze batches", job)

@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows, refusals
-from jobs.silver.fields import Field, extract, write
+from jobs.silver.fields import Field, admin_codes, extract, write
 from smartmon.catalog.silver import TIERS
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
@@ -47,9 +47,7 @@ def stations(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
         "station_id", "name", F.lit(None).cast("array<string>").alias("former_names"), "tier", "kind",
         F.when(F.col("tier") == "provincial", F.concat(F.lit("provincial-"), F.substring("county_code", 1, 2), F.lit("0000")))
         .otherwise(F.col("tier")).alias("network"),
-        "city_name",
-        F.concat(F.substring("county_code", 1, 2), F.lit("0000")).alias("province_code"),
-        F.concat(F.substring("county_code", 1, 4), F.lit("00")).alias("city_code"),
+        "city_name", *admin_codes(),
         "county_code", F.lit("source").alias("admin_method"), "lat", "lon",
         F.lit(None).cast("string").alias("same_site_as"), "station_class", *LINEAGE_COLS,
     )

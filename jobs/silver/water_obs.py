@@ -11,7 +11,7 @@ import logging
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, bronze_rows, beijing_to_utc, invalid_number, refusals
+from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, invalid_number, refusals
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 

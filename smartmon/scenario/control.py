@@ -29,10 +29,10 @@ def hotspots(hourly: pd.DataFrame, cell_col: str) -> pd.DataFrame:
     score, rank (hotspots only)."""
     h = hourly.dropna(subset=["pm25"]).sort_values(["station_id", "ts"])
     h = h.assign(exceed=h["pm25"] > EXCEEDANCE_UG)
-    runs = h.groupby("station_id")["exceed"].apply(lambda s: longest_run(s.to_numpy()))
+    runs = h.groupby("station_id")["exceed"].apply(lambda s: longest_run(s.to_numpy())).rename("run")
     per_cell = h.groupby(cell_col).agg(hours=("exceed", "size"), exceed=("exceed", "sum"))
-    stations = h.groupby(cell_col)["station_id"].unique()
-    per_cell["persistence_h"] = [max(runs[s] for s in stations[c]) for c in per_cell.index]
+    cell_of = h[["station_id", cell_col]].drop_duplicates().join(runs, on="station_id")
+    per_cell["persistence_h"] = cell_of.groupby(cell_col)["run"].max()
     per_cell["exceedance_freq"] = per_cell["exceed"] / per_cell["hours"]
     per_cell["score"] = per_cell["exceedance_freq"] * (1 + np.log1p(per_cell["persistence_h"]))
     hot = per_cell[per_cell["exceedance_freq"] >= HOTSPOT_FREQ].sort_values("score", ascending=False)

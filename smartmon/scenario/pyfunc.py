@@ -20,8 +20,5 @@ class ResponseModel(mlflow.pyfunc.PythonModel):
         missing = [c for c in COLUMNS if c not in model_input.columns]
         if missing:
             raise ValueError(f"smartmon.carbon.response: input lacks columns {missing}")
-        x = model_input[COLUMNS].astype(float).to_numpy()
-        out = np.empty(len(x))
-        for i, (rl, rg, sl, sg, q) in enumerate(x):
-            out[i] = transfer([rl], [rg], [sl], [sg], self.response)[0, 0] * q
-        return out
+        x = model_input[COLUMNS].astype(float)
+        return transfer(x["r_lat"], x["r_lon"], x["s_lat"], x["s_lon"], self.response, pairs=True) * x["pm_eq_kg_h"].to_numpy()

@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from smartmon.upwind import bearing, distance_km
+
 SECTORS = 16
 YIELD = {"smoke_dust": 1.0, "so2": 0.3, "nox": 0.2}
-EARTH_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,11 @@ class Response:
         return d
 
 
-def geometry(r_lat: np.ndarray, r_lon: np.ndarray, s_lat: np.ndarray, s_lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distance m, sector index of the receptor as seen from the source) for every receptor x source."""
-    la1, lo1 = np.radians(s_lat)[None, :], np.radians(s_lon)[None, :]
-    la2, lo2 = np.radians(r_lat)[:, None], np.radians(r_lon)[:, None]
-    h = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
-    dist = 2 * EARTH_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-    y = np.sin(lo2 - lo1) * np.cos(la2)
-    x = np.cos(la1) * np.sin(la2) - np.sin(la1) * np.cos(la2) * np.cos(lo2 - lo1)
-    bearing = (np.degrees(np.arctan2(y, x)) + 360) % 360
-    return dist, (np.round(bearing / (360 / SECTORS)).astype(int) % SECTORS)
+def geometry(r_lat, r_lon, s_lat, s_lon) -> tuple[np.ndarray, np.ndarray]:
+    """(distance m, sector index of the receptor as seen from the source), elementwise with numpy
+    broadcasting: aligned pairs, or receptors[:, None] against sources[None, :] for a matrix."""
+    dist = distance_km(s_lat, s_lon, r_lat, r_lon) * 1000
+    return dist, (np.round(bearing(s_lat, s_lon, r_lat, r_lon) / (360 / SECTORS)).astype(int) % SECTORS)
 
 
 def plume(dist_m: np.ndarray, freq: np.ndarray, r: Response) -> np.ndarray:
@@ -65,11 +61,14 @@ def plume(dist_m: np.ndarray, freq: np.ndarray, r: Response) -> np.ndarray:
     return 1e6 * c * np.exp(-(r.height_m ** 2) / (2 * sz ** 2)) * np.exp(-x / (r.removal_km * 1000))
 
 
-def transfer(r_lat, r_lon, s_lat, s_lon, r: Response) -> np.ndarray:
-    """(receptors x sources) ug/m3 per kg/h of PM-equivalent emission, calibration included."""
-    dist, sector = geometry(np.asarray(r_lat), np.asarray(r_lon), np.asarray(s_lat), np.asarray(s_lon))
-    freq = np.asarray(r.wind_rose)[sector]
-    return r.b * plume(dist, freq, r) * (1000 / 3600)
+def transfer(r_lat, r_lon, s_lat, s_lon, r: Response, *, pairs: bool = False) -> np.ndarray:
+    """ug/m3 per kg/h of PM-equivalent emission, calibration included: a receptors x sources
+    matrix, or one value per aligned (receptor, source) pair when pairs."""
+    ra, rb, sa, sb = (np.asarray(v, dtype=float) for v in (r_lat, r_lon, s_lat, s_lon))
+    if not pairs:
+        ra, rb, sa, sb = ra[:, None], rb[:, None], sa[None, :], sb[None, :]
+    dist, sector = geometry(ra, rb, sa, sb)
+    return r.b * plume(dist, np.asarray(r.wind_rose)[sector], r) * (1000 / 3600)
 
 
 def wind_rose(u: np.ndarray, v: np.ndarray) -> tuple[float, ...]:

@@ -41,9 +41,8 @@ def balance(sections: pd.DataFrame, flow: pd.DataFrame, discharge: pd.DataFrame)
     for p in PARAMETERS:
         trib = inflow * BACKGROUND[p] * 86.4
         disc = df[p].to_numpy()
-        load = np.empty(len(df))
-        for i in range(len(df)):
-            load[i] = (0.0 if first[i] else load[i - 1]) + disc[i] + trib[i]
+        # loads add up from the most upstream section of each river and day (rows are in seq order)
+        load = pd.Series(disc + trib, index=df.index).groupby([df["river"], df["date"]]).cumsum().to_numpy()
         df[f"tributary_{p}"], df[f"discharge_{p}"], df[f"load_{p}"] = trib, disc, load
         df[f"conc_{p}"] = load / (q * 86.4)
     return df

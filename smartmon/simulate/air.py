@@ -75,6 +75,11 @@ def _times(day: date) -> list[datetime]:
     return [start + timedelta(hours=h) for h in range(24)]
 
 
+def _hour_by_station(ids: np.ndarray, times: list) -> tuple[np.ndarray, np.ndarray]:
+    """(station, time) columns in the (hour, station) order of a day's value block, raveled."""
+    return np.tile(ids, len(times)), np.repeat(np.array(times), len(ids))
+
+
 def _fmt(v: np.ndarray, decimals: int) -> np.ndarray:
     s = np.char.mod(f"%.{decimals}f", np.nan_to_num(v, nan=0.0))
     return np.where(np.isnan(v), "", s)
@@ -92,8 +97,7 @@ def write_provincial(out: Path, day: date, stations: pd.DataFrame, values: np.nd
     prov = sub["county_code"].str[:2].to_numpy() + "0000"
     for code in sorted(set(prov)):
         idx = np.flatnonzero(prov == code)
-        frame = {"站点编码": np.repeat(sub["station_id"].to_numpy()[idx][None, :], 24, axis=0).ravel(),
-                 "监测时间": np.repeat(np.array(times)[:, None], len(idx), axis=1).ravel()}
+        frame = dict(zip(("站点编码", "监测时间"), _hour_by_station(sub["station_id"].to_numpy()[idx], times), strict=True))
         for k, col in enumerate(PROVINCIAL_HEADER[2:]):
             frame[col] = _fmt(vals[:, idx, k].ravel(), 3 if POLLUTANTS[k] == "co" else 0)
         df = pd.DataFrame(frame)
@@ -113,7 +117,7 @@ def write_county(out: Path, day: date, stations: pd.DataFrame, values: np.ndarra
     ids = stations["station_id"].to_numpy()[sel]
     vals = values[:, sel]
     starts = [(t - timedelta(hours=1)).isoformat() for t in _times(day)]
-    frame = {"station_code": np.repeat(ids[None, :], 24, axis=0).ravel(), "time_start": np.repeat(np.array(starts)[:, None], len(ids), axis=1).ravel()}
+    frame = dict(zip(("station_code", "time_start"), _hour_by_station(ids, starts), strict=True))
     for k, col in enumerate(COUNTY_HEADER[2:]):
         v = vals[:, :, k].ravel() * (1000.0 if POLLUTANTS[k] == "co" else 1.0)
         frame[col] = _fmt(v, 1)
@@ -145,7 +149,7 @@ def write_township(out: Path, day: date, stations: pd.DataFrame, values: np.ndar
     epochs = [int(t.astimezone(UTC).timestamp()) for t in _times(day)]
     path = out / "township-sensors" / f"sensors_{day:%Y%m%d}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame = {"device": np.repeat(ids[None, :], 24, axis=0).ravel(), "ts": np.repeat(np.array(epochs)[:, None], len(ids), axis=1).ravel()}
+    frame = dict(zip(("device", "ts"), _hour_by_station(ids, epochs), strict=True))
     for k, p in enumerate(POLLUTANTS):
         v = vals[:, :, k].ravel()
         if p in ("pm25", "pm10"):

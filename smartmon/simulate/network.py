@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from smartmon.simulate.reference import Counties, NationalStations
+from smartmon.upwind import distance_km
 
 EARTH_KM = 6371.0088
 TIERS = (  # (code letter, tier, kind, share, max offset km, min offset km)
@@ -56,13 +57,10 @@ def nearest(lat: np.ndarray, lon: np.ndarray, to_lat: np.ndarray, to_lon: np.nda
     """(index, km) of the nearest target for every point, by great-circle distance, in chunks."""
     idx = np.empty(len(lat), dtype="int64")
     km = np.empty(len(lat))
-    tl, tg = np.radians(to_lat)[None, :], np.radians(to_lon)[None, :]
     for s in range(0, len(lat), chunk):
-        a, g = np.radians(lat[s:s + chunk])[:, None], np.radians(lon[s:s + chunk])[:, None]
-        h = np.sin((tl - a) / 2) ** 2 + np.cos(a) * np.cos(tl) * np.sin((tg - g) / 2) ** 2
-        i = h.argmin(axis=1)
-        idx[s:s + chunk] = i
-        km[s:s + chunk] = 2 * EARTH_KM * np.arcsin(np.sqrt(h[np.arange(len(i)), i]))
+        d = distance_km(lat[s:s + chunk, None], lon[s:s + chunk, None], to_lat[None, :], to_lon[None, :])
+        idx[s:s + chunk] = d.argmin(axis=1)
+        km[s:s + chunk] = d[np.arange(d.shape[0]), idx[s:s + chunk]]
     return idx, km
 
 

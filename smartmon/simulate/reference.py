@@ -95,16 +95,15 @@ def day_signal(root: Path, day: date, station_ids: np.ndarray) -> np.ndarray:
     df = pd.read_csv(path, dtype={"date": str, "hour": int, "type": str})
     df = df[df["type"].isin(list(_ARCHIVE_TYPES))]
     out = np.full((24, len(station_ids), len(POLLUTANTS)), np.nan)
-    cols = pd.Index(df.columns)
-    pos = cols.get_indexer(station_ids)
+    pos = pd.Index(df.columns).get_indexer(station_ids)
     present = pos >= 0
-    values = df.to_numpy()
-    for row, (hour, typ) in enumerate(zip(df["hour"].to_numpy(), df["type"].to_numpy(), strict=True)):
-        if not 0 <= hour <= 23:
-            continue
-        h = hour
-        p = POLLUTANTS.index(_ARCHIVE_TYPES[typ])
-        out[h, present, p] = pd.to_numeric(pd.Series(values[row, pos[present]]), errors="coerce").to_numpy()
+    values = df.iloc[:, pos[present]].apply(pd.to_numeric, errors="coerce").to_numpy()  # converted once, not per row
+    hours = df["hour"].to_numpy()
+    kinds = df["type"].map({t: POLLUTANTS.index(p) for t, p in _ARCHIVE_TYPES.items()}).to_numpy()
+    ok = (hours >= 0) & (hours <= 23)
+    block = out[:, present, :]
+    block[hours[ok], :, kinds[ok]] = values[ok]
+    out[:, present, :] = block
     return out
 
 

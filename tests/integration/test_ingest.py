@@ -10,7 +10,7 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import ingest, reconcile
-from jobs.silver.pipeline import SILVER_JOBS, WRITES, conform
+from jobs.silver.pipeline import SILVER_JOBS, conform, table_of
 from smartmon import catalog
 from tests.conftest import SOURCES
 
@@ -89,12 +89,12 @@ def test_absurd_water_values_are_kept_for_qc(lake, ingested):
 
 def test_reingest_changes_nothing(lake, ingested, landing):
     versions = {t.fqn: lake.version(t.fqn) for t in catalog.all_tables() if t.layer == "bronze" and lake.exists(t.fqn) and t.name != "ingest_batches"}
-    counts = {job: lake.read(WRITES.get(job, job)).count() for job in SILVER_JOBS}
+    counts = {job: lake.read(table_of(job)).count() for job in SILVER_JOBS}
     again = [r for source, sub in SOURCES for r in ingest(lake, source, [landing / sub])]
     assert all(f.status == "skipped" for r in again for f in r.files)
     assert {job: conform(lake, job) for job in SILVER_JOBS} == {job: {"rows_in": 0} for job in SILVER_JOBS}
     assert versions == {fqn: lake.version(fqn) for fqn in versions}
-    assert counts == {job: lake.read(WRITES.get(job, job)).count() for job in SILVER_JOBS}
+    assert counts == {job: lake.read(table_of(job)).count() for job in SILVER_JOBS}
 
 
 def test_same_bytes_under_another_path_are_a_duplicate_file(lake, ingested, landing, tmp_path):

@@ -25,13 +25,13 @@ def test_every_task_definition_loads_and_orders():
     assert names[:2] == ["silver.stations", "bronze.ingest"]
     for t in tasks:
         assert callable(t.fn) and importlib.import_module(t.fn.__module__)
-    from jobs.silver.pipeline import AFTER, SILVER_JOBS, WRITES
+    from jobs.silver.pipeline import SILVER_JOBS, table_of
     from smartmon import catalog
 
-    for job, (_adapters, run) in SILVER_JOBS.items():
-        assert job in names and callable(run)
-        catalog.get(WRITES.get(job, job))
-        assert all(names.index(dep) < names.index(job) for dep in AFTER.get(job, ()))
+    for job, spec in SILVER_JOBS.items():
+        assert job in names and callable(spec.run)
+        catalog.get(table_of(job))
+        assert all(names.index(dep) < names.index(job) for dep in spec.after)
     from jobs.bronze.ingest import ADAPTERS
 
     for adapter in ADAPTERS.values():
