@@ -1,7 +1,8 @@
 """Carbon scenarios per second on Ray with 1 and 2 workers, and how the time grows with draws and
 regions. Synthetic but realistic sizes: per region 250 enterprises and 60 county sectors, 2,000
 receptor stations; each scenario = one Ray task per region over all its draws (the production
-code path: experiments.scenario_carbon._task)."""
+code path: experiments.scenario_carbon._task). The scenarios of a sweep are submitted together
+and gathered at the end, so a worker never waits for the slowest region of another scenario."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def measure(workers: int, scenarios: int) -> dict[tuple[int, int], float]:
     """Scenarios per second for every (draws, regions) of GRID with this many Ray workers."""
     import ray
 
-    from experiments.scenario_carbon import _task
+    from experiments.scenario_carbon import _task, activities
     from smartmon.scenario import factors, response
 
     ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING")
@@ -43,18 +44,20 @@ def measure(workers: int, scenarios: int) -> dict[tuple[int, int], float]:
     try:
         for draws, regions in GRID:
             ent, rec = _inputs(regions)
-            rec_ref = ray.put(rec[["lat", "lon"]])
+            rec_ref = ray.put(rec[["lat", "lon"]].to_numpy(float))
             r = response.Response()
             groups = [np.flatnonzero(ent["province_code"].to_numpy() == p) for p in sorted(ent["province_code"].unique())]
-            refs = [ray.put(ent.iloc[g]) for g in groups]
+            refs = [ray.put(activities(ent.iloc[g])) for g in groups]
             warm = factors.draws(np.random.default_rng(0), 2)
             ray.get([task.remote(refs[i % len(refs)], np.ones(len(groups[i % len(refs)])), rec_ref, r, warm, np.ones(2))
                      for i in range(2 * workers)])  # warm every worker (imports, object store) before timing
             t0 = time.perf_counter()
+            pending = []
             for s in range(scenarios):
                 rng = np.random.default_rng(s)
                 d, calib = factors.draws(rng, draws), np.exp(rng.normal(0, 0.2, draws))
-                ray.get([task.remote(refs[i], np.full(len(g), 0.9), rec_ref, r, d, calib) for i, g in enumerate(groups)])
+                pending += [task.remote(refs[i], np.full(len(g), 0.9), rec_ref, r, d, calib) for i, g in enumerate(groups)]
+            ray.get(pending)
             out[(draws, regions)] = scenarios / (time.perf_counter() - t0)
     finally:
         ray.shutdown()

@@ -55,14 +55,21 @@ def _regions(entities: pd.DataFrame) -> dict[str, np.ndarray]:
     return {p: np.flatnonzero(entities["province_code"].to_numpy() == p) for p in sorted(entities["province_code"].unique())}
 
 
-def _task(ent: pd.DataFrame, mult: np.ndarray, rec: pd.DataFrame, r: response.Response, draws: dict, calib: np.ndarray) -> dict:
-    located = ent["lat"].notna().to_numpy()
-    t = np.zeros((len(rec), len(ent)))
-    if located.any() and len(rec):
-        t[:, located] = response.transfer(rec["lat"], rec["lon"], ent["lat"][located], ent["lon"][located], r)
-    a = carbon.Activities(ent["entity"].to_numpy(), ent["province_code"].str[:2].to_numpy(), ent["kwh"].to_numpy(float),
-                          ent["coal_t"].to_numpy(float), ent["gas_1e4m3"].to_numpy(float), ent["pm_eq_kg_h"].to_numpy(float),
-                          ent["lat"].to_numpy(float), ent["lon"].to_numpy(float))
+def activities(ent: pd.DataFrame) -> carbon.Activities:
+    """The region's entities as plain arrays: what a Ray task receives (numpy pickles without
+    copying through the object store; a DataFrame costs a pandas rebuild in every task)."""
+    return carbon.Activities(ent["entity"].to_numpy(), ent["province_code"].str[:2].to_numpy(), ent["kwh"].to_numpy(float),
+                             ent["coal_t"].to_numpy(float), ent["gas_1e4m3"].to_numpy(float), ent["pm_eq_kg_h"].to_numpy(float),
+                             ent["lat"].to_numpy(float), ent["lon"].to_numpy(float))
+
+
+def _task(a: carbon.Activities, mult: np.ndarray, rec_latlon: np.ndarray, r: response.Response, draws: dict,
+          calib: np.ndarray) -> dict:
+    """One region: its transfer matrix once, then every draw and the nominal case."""
+    located = ~np.isnan(a.lat)
+    t = np.zeros((len(rec_latlon), len(a.lat)))
+    if located.any() and len(rec_latlon):
+        t[:, located] = response.transfer(rec_latlon[:, 0], rec_latlon[:, 1], a.lat[located], a.lon[located], r)
     nominal = {k: np.ones(1) for k in draws}  # every factor at its central value
     return {"draws": carbon.region_draws(a, mult, t, draws, calib), "nominal": carbon.region_draws(a, mult, t, nominal, np.ones(1))}
 
@@ -76,11 +83,10 @@ def simulate(inp: CarbonInputs, spec: Spec, r: response.Response, ray) -> tuple[
     draws = factors.draws(rng, spec.draws)
     calib = np.exp(rng.normal(0, CALIBRATION_SIGMA, spec.draws) - CALIBRATION_SIGMA ** 2 / 2)
     task = ray.remote(_task)
-    rec = inp.receptors[["lat", "lon"]]
-    rec_ref = ray.put(rec)
+    rec_ref = ray.put(inp.receptors[["lat", "lon"]].to_numpy(float))
     regions = _regions(ent)
     # one task per region computes its transfer matrix once, for the draws and the nominal case
-    futures = {p: task.remote(ent.iloc[idx], mult[idx], rec_ref, r, draws, calib) for p, idx in regions.items()}
+    futures = {p: task.remote(activities(ent.iloc[idx]), mult[idx], rec_ref, r, draws, calib) for p, idx in regions.items()}
     done = dict(zip(futures, ray.get(list(futures.values())), strict=True))
     out = {p: d["draws"] for p, d in done.items()}
     nom = {p: d["nominal"] for p, d in done.items()}
