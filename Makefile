@@ -11,7 +11,7 @@ JARS_STAMP := $(JARS_DIR)/.resolved
 DEMO_DATE ?= 2019-01-31
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars esat demo test test-all bench clean tables-doc check-tools
+.PHONY: setup venv jars esat sharing-client airflow-check demo test test-all bench clean tables-doc check-tools
 
 setup: venv jars
 
@@ -48,17 +48,46 @@ $(ESAT_STAMP): | check-tools
 	@$(ESAT_VENV)/bin/pip install -q esat==2025.0.1
 	@touch $@
 
-DEMO_SIM_STATIONS ?= 300
-DEMO_SIM_DAYS ?= 3
-demo: setup
-	$(VENV)/bin/smartmon simulate --stations $(DEMO_SIM_STATIONS) --days $(DEMO_SIM_DAYS) --provinces 11,12,13
-	$(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
-	@for spec in infra/scenarios/*.yaml; do $(VENV)/bin/smartmon scenario run --spec $$spec --draws 50 || exit 1; done
+# The simulated sub-national network covers the last three days up to DEMO_DATE; the nightly runs
+# the standing scenarios (infra/scenarios/) over those days with DEMO_DRAWS draws each.
+# The official Delta Sharing client in its own environment, as a downstream platform has it:
+# delta-sharing 1.4.2 pins pyarrow<=23.0.1, fsspec<=2026.2.0, requests<=2.33, which .venv must not be
+# downgraded to. tests/integration/test_sharing.py drives it over loopback (and skips without it).
+SHARING_VENV := .venv-sharing
+SHARING_STAMP := $(SHARING_VENV)/.installed
+sharing-client: $(SHARING_STAMP)
+$(SHARING_STAMP): | check-tools
+	@echo "==> creating $(SHARING_VENV) with the official delta-sharing client (the sharing tests' reader)"
+	@test -x $(SHARING_VENV)/bin/python || $(PYTHON) -m venv $(SHARING_VENV)
+	@$(SHARING_VENV)/bin/pip install -q delta-sharing==1.4.2
+	@touch $@
 
-test: setup
+# Apache Airflow 3 in its own environment (~290 MB, about a minute the first time): only to check
+# that infra/schedules/airflow_nightly.py loads under Airflow; Airflow is far too heavy for .venv.
+# The check itself is a `heavy` test (tests/unit/test_infra.py), so `make test-all` runs it.
+AIRFLOW_VERSION ?= 3.3.2
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+airflow-check: setup $(AIRFLOW_STAMP)
+	$(PY) -m pytest tests/unit/test_infra.py -m heavy -k airflow $(PYTEST_ARGS)
+$(AIRFLOW_STAMP): | check-tools
+	@echo "==> creating $(AIRFLOW_VENV) with Apache Airflow $(AIRFLOW_VERSION) (loads the nightly DAG)"
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	@$(AIRFLOW_VENV)/bin/pip install -q "apache-airflow==$(AIRFLOW_VERSION)"
+	@touch $@
+
+DEMO_SIM_STATIONS ?= 300
+DEMO_SIM_START ?= 2019-01-29
+DEMO_SIM_DAYS ?= 3
+DEMO_DRAWS ?= 50
+demo: setup
+	$(VENV)/bin/smartmon simulate --stations $(DEMO_SIM_STATIONS) --days $(DEMO_SIM_DAYS) --start $(DEMO_SIM_START) --provinces 11,12,13
+	SMARTMON_SCENARIO_DRAWS=$(DEMO_DRAWS) $(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
+
+test: setup sharing-client
 	$(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)
 
-test-all: setup esat
+test-all: setup esat sharing-client $(AIRFLOW_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup esat

@@ -8,9 +8,9 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
-from pipelines import cli_gold, cli_ml, cli_qc, cli_scenario, cli_sim, cli_trace
+from pipelines import cli_gold, cli_ml, cli_qc, cli_scenario, cli_share, cli_sim, cli_trace
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -101,15 +101,33 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from pipelines.nightly import run_nightly
     from pipelines.summary import print_lake_summary
 
+    if args.date and (args.date_from or args.date_to):
+        raise SmartmonError("give --date, or --from and --to for a backfill, not both")
+    if not args.date and not (args.date_from and args.date_to):
+        raise SmartmonError("give --date D, or --from D1 --to D2")
+    days = [args.date] if args.date else _days(args.date_from, args.date_to)
     lake = _lake()
-    t0 = time.monotonic()
-    outcomes = run_nightly(lake, args.date)
-    print(f"\nnightly {args.date} finished in {time.monotonic() - t0:.0f}s")
-    for o in outcomes:
-        extra = f" ({o.error})" if o.error else ""
-        print(f"  {o.status:8s} {o.task:28s} {o.seconds:6.1f}s  attempts={o.attempts}{extra}")
+    failed = []
+    for day in days:
+        t0 = time.monotonic()
+        outcomes = run_nightly(lake, day)
+        print(f"\nnightly {day} finished in {time.monotonic() - t0:.0f}s")
+        for o in outcomes:
+            extra = f" ({o.error})" if o.error else ""
+            print(f"  {o.status:8s} {o.task:28s} {o.seconds:6.1f}s  attempts={o.attempts}{extra}")
+        if not all(o.status == "ok" for o in outcomes):
+            failed.append(day)
+    if len(days) > 1:
+        print(f"\nbackfill {days[0]}..{days[-1]}: {len(days) - len(failed)} of {len(days)} days ok"
+              + (f"; failed: {', '.join(map(str, failed))}" if failed else ""))
     print_lake_summary(lake)
-    return 0 if all(o.status == "ok" for o in outcomes) else 1
+    return 1 if failed else 0
+
+
+def _days(first: date, last: date) -> list[date]:
+    if last < first:
+        raise SmartmonError(f"--to {last} is before --from {first}")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -169,8 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--landing", help="landing root (default: the profile's; frames go to <landing>/hj212/)")
     p.add_argument("--rotate-seconds", type=float, default=3600.0, help="publish the landing file this often")
-    p = add("nightly", cmd_nightly, "run the nightly DAG for a date")
-    p.add_argument("--date", type=_date, required=True, help="run date, YYYY-MM-DD")
+    p = add("nightly", cmd_nightly, "run the nightly DAG for a date, or for every date of a backfill")
+    p.add_argument("--date", type=_date, help="run date, YYYY-MM-DD")
+    p.add_argument("--from", dest="date_from", type=_date, help="first date of a backfill (with --to)")
+    p.add_argument("--to", dest="date_to", type=_date, help="last date of a backfill, inclusive")
     p = add("status", cmd_status, "show the last recorded pipeline task runs")
     p.add_argument("--limit", type=int, default=20)
     cli_qc.add_commands(add)
@@ -179,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_trace.add_commands(add)
     cli_sim.add_commands(add)
     cli_scenario.add_commands(add)
+    cli_share.add_commands(add)
     return parser
 
 
