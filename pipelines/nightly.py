@@ -40,6 +40,12 @@ def _silver(job: str):
     return task
 
 
+def _scenarios(ctx: RunContext) -> dict[str, int]:
+    from experiments.standing_scenarios import run_standing
+
+    return run_standing(ctx.lake, ctx.run_date)
+
+
 TASKS: tuple[Task, ...] = (
     Task("silver.stations", _stations),
     Task("bronze.ingest", _ingest, ("silver.stations",)),
@@ -54,8 +60,10 @@ TASKS: tuple[Task, ...] = (
     Task("features.air_forecast", lambda ctx: air_forecast.run(ctx.lake), ("silver.air_hourly", "silver.meteo_hourly", "silver.qc_flags")),
     # the champions' forecasts for the latest issue; skips a target that has no champion yet (`smartmon train`)
     Task("gold.forecasts", lambda ctx: forecasts.run(ctx.lake), ("features.air_forecast",)),
+    # the standing scenarios (infra/scenarios/) over the days ending on the run date
+    Task("gold.scenarios", _scenarios, tuple(SILVER_JOBS) + ("silver.qc_flags",)),
     Task("maintenance", lambda ctx: maintenance.run(ctx.lake),
-         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts")),
+         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts", "gold.scenarios")),
 )
 
 

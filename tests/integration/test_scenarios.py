@@ -69,3 +69,21 @@ def test_unknown_region_is_refused(lake, simulated, tmp_path):
     bad.write_text("kind: carbon\nperiod: {from: 2018-04-01, to: 2018-04-02}\nchanges: [{sector: power, region: '990000', change: -0.2}]\n")
     with pytest.raises(InputError, match="unknown region"):
         scenarios.run(lake, bad)
+
+
+def test_the_nightly_runs_standing_specs_over_the_days_ending_on_the_run_date(lake, simulated, tmp_path, monkeypatch):
+    from experiments.standing_scenarios import run_standing
+
+    folder = tmp_path / "standing"
+    folder.mkdir()
+    (folder / "water.yaml").write_text((EXAMPLES / "water_discharge_cut.yaml").read_text())
+    monkeypatch.setenv("SMARTMON_SCENARIO_DRAWS", "5")
+    # before the simulated network existed there is no section flow: skipped, nothing written
+    before = lake.version("gold.scenario_results")
+    assert run_standing(lake, date(2017, 6, 1), folder) == {"rows_in": 0, "scenarios": 0, "skipped": 1}
+    assert lake.version("gold.scenario_results") == before
+    done = run_standing(lake, date(2018, 4, 2), folder)
+    assert done["scenarios"] == 1 and done["rows_in"] > 0
+    rows = lake.read("gold.scenario_results").where(F.col("name") == "water-discharge-cut").where(F.col("draws") == 5).toPandas()
+    spec = json.loads(rows["spec"].iloc[0])
+    assert spec["period"] == {"from": "2018-03-31", "to": "2018-04-02"} and len(rows) == done["rows_in"]

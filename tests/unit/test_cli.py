@@ -4,6 +4,8 @@ import importlib
 import subprocess
 import sys
 
+import pytest
+
 from pipelines import nightly
 from pipelines.cli import build_parser
 from pipelines.dag import order
@@ -46,3 +48,13 @@ def test_bad_date_is_refused_with_a_clear_message():
 def test_audit_without_its_arguments_says_what_is_missing():
     r = subprocess.run([sys.executable, "-m", "pipelines.cli", "audit", "mark", "--station", "1001A"], capture_output=True, text=True)
     assert r.returncode == 2 and "missing --from --to --reason --auditor" in r.stdout
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--from", "2019-01-05", "--to", "2019-01-01"], "--to 2019-01-01 is before --from 2019-01-05"),
+    (["--date", "2019-01-05", "--from", "2019-01-01", "--to", "2019-01-02"], "not both"),
+    (["--from", "2019-01-01"], "give --date D, or --from D1 --to D2"),
+])
+def test_nightly_backfill_arguments_are_checked_before_any_work(argv, message):
+    r = subprocess.run([sys.executable, "-m", "pipelines.cli", "nightly", *argv], capture_output=True, text=True)
+    assert r.returncode == 1 and message in r.stderr

@@ -149,3 +149,14 @@ def test_hotspot_persistence_and_frequency(values, run):
         assert hot["persistence_h"].iloc[0] == run and hot["exceedance_freq"].iloc[0] == pytest.approx(freq)
     else:
         assert hot.empty
+
+
+def test_a_standing_spec_rolls_to_end_on_the_run_date_keeping_length_and_day_offsets():
+    from datetime import date
+
+    from experiments.standing_scenarios import DEFAULT_FOLDER, rolled
+
+    st = rolled(DEFAULT_FOLDER / "control_temporary_cut.yaml", date(2019, 3, 1), draws=5)
+    assert st.period == (date(2019, 2, 27), date(2019, 3, 1)) and st.days == (date(2019, 2, 28),) and st.draws == 5
+    same = rolled(DEFAULT_FOLDER / "carbon_coal_power_cut.yaml", date(2019, 1, 31))
+    assert same.period == (date(2019, 1, 29), date(2019, 1, 31)) and same.days == ()
