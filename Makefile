@@ -88,6 +88,7 @@ test: setup sharing-client
 	$(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)
 
 test-all: setup esat sharing-client $(AIRFLOW_STAMP)
+	@command -v chromium >/dev/null || { echo "==> installing Debian's chromium (report browser check)"; S=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$S apt-get update -qq && $$S apt-get install -y -qq chromium >/dev/null || echo "no chromium: tests/integration/test_report_browser.py will be skipped"; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup esat

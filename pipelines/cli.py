@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from pipelines import cli_gold, cli_ml, cli_qc, cli_scenario, cli_share, cli_sim, cli_trace
+from pipelines import cli_gold, cli_ml, cli_qc, cli_report, cli_scenario, cli_share, cli_sim, cli_trace
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sim.add_commands(add)
     cli_scenario.add_commands(add)
     cli_share.add_commands(add)
+    cli_report.add_commands(add)
     return parser
 
 

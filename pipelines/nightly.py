@@ -46,6 +46,12 @@ def _scenarios(ctx: RunContext) -> dict[str, int]:
     return run_standing(ctx.lake, ctx.run_date)
 
 
+def _reports(ctx: RunContext) -> dict[str, int]:
+    from pipelines import nightly_reports
+
+    return nightly_reports.run(ctx.lake.cfg.lake, ctx.run_date)
+
+
 TASKS: tuple[Task, ...] = (
     Task("silver.stations", _stations),
     Task("bronze.ingest", _ingest, ("silver.stations",)),
@@ -62,8 +68,11 @@ TASKS: tuple[Task, ...] = (
     Task("gold.forecasts", lambda ctx: forecasts.run(ctx.lake), ("features.air_forecast",)),
     # the standing scenarios (infra/scenarios/) over the days ending on the run date
     Task("gold.scenarios", _scenarios, tuple(SILVER_JOBS) + ("silver.qc_flags",)),
+    # consultation reports of the configured areas (pipelines/nightly_reports.py), read with delta-rs
+    Task("reports", _reports, ("gold.aqi_daily", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts",
+                               "gold.scenarios", "silver.qc_flags")),
     Task("maintenance", lambda ctx: maintenance.run(ctx.lake),
-         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts", "gold.scenarios")),
+         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts", "gold.scenarios", "reports")),
 )
 
 

@@ -58,3 +58,18 @@ def test_audit_without_its_arguments_says_what_is_missing():
 def test_nightly_backfill_arguments_are_checked_before_any_work(argv, message):
     r = subprocess.run([sys.executable, "-m", "pipelines.cli", "nightly", *argv], capture_output=True, text=True)
     assert r.returncode == 1 and message in r.stderr
+
+
+def test_nightly_report_areas_and_periods():
+    from datetime import date
+
+    from pipelines import nightly_reports
+    from smartmon.errors import ConfigError
+
+    assert nightly_reports.areas() == [("national", "000000"), ("province", "110000"), ("city", "110100")]
+    assert nightly_reports.areas("city:130100") == [("city", "130100")]
+    with pytest.raises(ConfigError, match="'city:13'"):
+        nightly_reports.areas("national,city:13")
+    assert nightly_reports.periods(date(2019, 1, 30)) == ["day"]
+    assert nightly_reports.periods(date(2019, 1, 31)) == ["day", "month"]
+    assert nightly_reports.periods(date(2020, 2, 29)) == ["day", "month"]

@@ -1,0 +1,137 @@
+"""Read what a consultation report needs from the lake with delta-rs (no Spark session).
+
+Reports run beside the nightly jobs, on a laptop or a web server, where starting a JVM for a few
+thousand gold rows would cost more than the report. Every read is pruned by month partition and
+filtered by pyarrow before pandas sees it; silver.air_hourly is never read (the gold tables hold
+the daily products). The Delta version of each table read is kept for the report's footer, so a
+figure can be traced to the table state it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+from deltalake import DeltaTable
+
+from smartmon.errors import TableError
+from smartmon.report.area import Area, Period, utc_bounds
+
+log = logging.getLogger(__name__)
+
+STATION_COLUMNS = ["station_id", "name", "tier", "kind", "network", "province_code", "city_code", "county_code",
+                   "lat", "lon", "h3_r7", "h3_r9"]
+AQI_COLUMNS = ["station_id", "day", "aqi", "level", "category", "primary_pollutant", "exceedances", "so2", "no2", "co",
+               "pm10", "pm25", "o3_1h_max", "o3_8h_max", "n_pm25", "n_pm10", "n_so2", "n_no2", "n_co", "n_o3", "rule_set"]
+
+
+_NULLABLE_INT64 = {pa.int64(): pd.Int64Dtype()}
+
+
+class LakeReader:
+    """Reads tables at <root>/<layer>/<table>; an absent table reads as empty (the section says so)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root.rstrip("/")
+        self.versions: dict[str, int] = {}
+
+    def _path(self, fqn: str) -> str:
+        layer, name = fqn.split(".", 1)
+        return f"{self.root}/{layer}/{name}"
+
+    def read(self, fqn: str, columns: list[str] | None = None, where: ds.Expression | None = None) -> pd.DataFrame:
+        path = self._path(fqn)
+        if not DeltaTable.is_deltatable(path):
+            log.warning("%s not found at %s: its report sections will say there is no data", fqn, path)
+            return pd.DataFrame(columns=columns or [])
+        try:
+            table = DeltaTable(path)
+            self.versions[fqn] = table.version()
+            dataset = table.to_pyarrow_dataset()
+            cols = [c for c in columns if c in dataset.schema.names] if columns else None
+            # BIGINT H3 cells with nulls must not become float64 (2^53 < 6e17: the ids would change)
+            out = dataset.to_table(columns=cols, filter=where).to_pandas(types_mapper=_NULLABLE_INT64.get)
+        except (OSError, pa.ArrowException) as exc:
+            raise TableError(f"cannot read {fqn} at {path}: {exc}") from exc
+        log.debug("read %s v%s: %d rows", fqn, self.versions[fqn], len(out))
+        return out
+
+
+@dataclass
+class ReportInputs:
+    """The rows a report rests on, already cut to the period's months (area filtering is pure)."""
+
+    stations: pd.DataFrame
+    aqi_daily: pd.DataFrame
+    region_daily: pd.DataFrame
+    eval_monthly: pd.DataFrame
+    hex_daily: pd.DataFrame
+    water_class: pd.DataFrame
+    forecasts: pd.DataFrame
+    qc_flags: pd.DataFrame
+    qc_screening: pd.DataFrame
+    scenario_results: pd.DataFrame
+    river_sections: pd.DataFrame
+    upwind: pd.DataFrame
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+def _day_range(start: date, end: date) -> ds.Expression:
+    return (ds.field("day") >= pa.scalar(start, pa.date32())) & (ds.field("day") <= pa.scalar(end, pa.date32()))
+
+
+def _months(months: list[str]) -> ds.Expression:
+    return ds.field("month").isin(months)
+
+
+def read_stations(reader: LakeReader) -> pd.DataFrame:
+    """The registry: read first, since it decides whether the asked area exists."""
+    return reader.read("silver.stations", STATION_COLUMNS)
+
+
+def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.DataFrame) -> ReportInputs:
+    """Read every table of the report for the period's series window (I/O only, no business rules)."""
+    months = period.months
+    window = _day_range(period.series_start, period.end)
+    lo, hi = utc_bounds(period.start, period.end)
+    issue_cutoff = hi  # forecasts issued up to the end of the period's last Beijing day
+    ts = pa.timestamp("us", tz="UTC")
+    inputs = ReportInputs(
+        stations=stations,
+        aqi_daily=reader.read("gold.aqi_daily", AQI_COLUMNS, _months(months) & window),
+        region_daily=reader.read("gold.region_daily", ["scope", "code", "day", "pollutant", "value", "n_stations"],
+                                 _months(months) & window),
+        eval_monthly=reader.read("gold.eval_monthly", None, ds.field("period") == period.start.strftime("%Y-%m")),
+        hex_daily=reader.read("gold.hex_daily", ["cell", "day", "value_sum", "n_stations"],
+                              _months([m for m in months if m >= period.start.strftime("%Y-%m")])
+                              & _day_range(period.start, period.end) & (ds.field("resolution") == 7)
+                              & (ds.field("pollutant") == "pm25")),
+        water_class=reader.read("gold.water_class"),
+        forecasts=reader.read("gold.forecasts", ["station_id", "target", "issued_at", "horizon_h", "ts", "value",
+                                                 "model_name", "model_version"],
+                              ds.field("issued_at") <= pa.scalar(issue_cutoff, ts)),
+        qc_flags=reader.read("silver.qc_flags", ["station_id", "parameter", "ts_from", "ts_to", "rule", "level", "detail"],
+                             _months(_with_previous(months)) & (ds.field("ts_from") <= pa.scalar(hi, ts))
+                             & (ds.field("ts_to") > pa.scalar(lo, ts))),
+        qc_screening=reader.read("gold.qc_screening", ["station_id", "day", "score", "rank", "reason", "parameter"],
+                                 _months(months) & _day_range(period.start, period.end)),
+        scenario_results=reader.read("gold.scenario_results"),
+        river_sections=reader.read("silver.river_sections", ["section_id", "name", "province_code", "city_code"]),
+        upwind=reader.read("gold.upwind_candidates", None,
+                           (ds.field("from_ts") <= pa.scalar(hi, ts)) & (ds.field("to_ts") > pa.scalar(lo, ts))),
+    )
+    inputs.versions = dict(reader.versions)
+    log.info("read %d tables for %s %s %s", len(inputs.versions), area.slug, period.kind, period.label)
+    return inputs
+
+
+def _with_previous(months: list[str]) -> list[str]:
+    """A flag's partition is the Beijing month of its start: one that began the month before can
+    still cover the period, so read that month too."""
+    first = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
+    prev = (first.replace(day=1) - pd.Timedelta(days=1)).strftime("%Y-%m")
+    return [prev, *months]
