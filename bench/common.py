@@ -93,17 +93,22 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], interval: float = 0.25) -> tuple[float, float, str]:
-    """(wall seconds, peak MiB of the whole process tree, stdout) of a command run to completion."""
+def run_measured(cmd: list[str], interval: float = 0.25, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB of the whole process tree, stdout) of a command run to completion.
+    stdout goes through a file: a pipe nobody reads while polling would block a chatty child."""
     import subprocess
+    import tempfile
 
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kib(proc.pid))
-        time.sleep(interval)
-    out = proc.stdout.read() if proc.stdout else ""
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=sink, text=True, env=env)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kib(proc.pid))
+            time.sleep(interval)
+        wall = time.perf_counter() - t0
+        sink.seek(0)
+        out = sink.read()
     if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
-    return time.perf_counter() - t0, peak / 1024, out
+        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}; its last output: {out[-2000:]}")
+    return wall, peak / 1024, out
