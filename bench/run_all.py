@@ -9,7 +9,8 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["bench.h3_indexing", "bench.ingest_vs_duckdb", "bench.optuna_trials", "bench.scenario_scaling", "bench.pmf_vs_esat"]
+BENCHMARKS = ["bench.h3_indexing", "bench.ingest_vs_duckdb", "bench.optuna_trials", "bench.scenario_scaling", "bench.pmf_vs_esat",
+              "bench.national_nightly"]
 
 
 def main() -> int:

@@ -73,10 +73,10 @@ def test_hj212_bad_crc_frames_are_quarantined_and_the_rest_land(lake, ingested):
 
 
 def test_uci_units_and_aliases(lake, ingested):
-    b = lake.read("bronze.uci_hourly").where("station = 'Dongsi' AND no = '1'").first()
-    s = lake.read("silver.air_hourly").where("station_id = '1003A' AND ts = '2013-02-28 16:00:00'").first()
+    b = lake.read("bronze.uci_hourly").where("station = 'Dongsi' AND no = '16113'").first()  # 2015-01-01 08:00 Beijing
+    s = lake.read("silver.air_hourly").where("station_id = '1003A' AND ts = '2015-01-01 00:00:00'").first()
     assert s.co == pytest.approx(float(b.co) / 1000) and s.source_unit == "co ug/m3"
-    m = lake.read("silver.meteo_hourly").where("station_id = '1003A' AND ts = '2013-02-28 16:00:00'").first()
+    m = lake.read("silver.meteo_hourly").where("station_id = '1003A' AND ts = '2015-01-01 00:00:00'").first()
     assert m.wind_dir_deg == 337.5 and m.wind_u > 0 and m.wind_v < 0  # NNW wind blows towards SSE
 
 
