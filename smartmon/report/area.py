@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from smartmon.errors import SmartmonError
+from smartmon.geo.gbt2260 import NATION_CODE, area_prefix
 
 TIERS = ("national", "province", "city")
 PERIODS = ("day", "month")
-NATION_CODE = "000000"
 # The four municipalities are provinces with a single prefecture; `--tier city --code 110000`
 # (the issue's own example) means that prefecture. GB/T 2260 also lists 500200 (重庆 县) but the
 # registry files every Chongqing station under 500100, so the mapping follows the registry.
@@ -44,7 +44,7 @@ class Area:
     @property
     def prefix(self) -> str:
         """Code prefix shared by every admin code inside the area ('' for the nation)."""
-        return {"national": "", "province": self.code[:2], "city": self.code[:4]}[self.tier]
+        return area_prefix(self.tier, self.code)
 
     @property
     def scope(self) -> str:

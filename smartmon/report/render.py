@@ -82,16 +82,14 @@ def _aqi(ctx: dict) -> Section:
     if not rows:
         s.message = "no station of this area has a daily AQI in the period"
     elif ctx["period"].kind == "day":
-        t = dict_table(["station", "city", "AQI", "category", "primary", "PM2.5"], rows,
-                       ["station", "city", "aqi", "category", "primary", "pm25"], {"aqi": num, "pm25": num})
-        t.caption = "Stations with the highest daily AQI"
-        s.table(t)
+        s.table(dict_table(["station", "city", "AQI", "category", "primary", "PM2.5"], rows,
+                           ["station", "city", "aqi", "category", "primary", "pm25"], {"aqi": num, "pm25": num},
+                           caption="Stations with the highest daily AQI"))
     else:
-        t = dict_table(["station", "city", "days AQI > 100", "days with AQI", "mean AQI", "mean PM2.5"], rows,
-                       ["station", "city", "exceedance_days", "days", "mean_aqi", "pm25"],
-                       {"exceedance_days": num, "days": num, "mean_aqi": lambda v: num(v, 1), "pm25": lambda v: num(v, 1)})
-        t.caption = "Stations with the most days above AQI 100"
-        s.table(t)
+        s.table(dict_table(["station", "city", "days AQI > 100", "days with AQI", "mean AQI", "mean PM2.5"], rows,
+                           ["station", "city", "exceedance_days", "days", "mean_aqi", "pm25"],
+                           {"exceedance_days": num, "days": num, "mean_aqi": lambda v: num(v, 1), "pm25": lambda v: num(v, 1)},
+                           caption="Stations with the most days above AQI 100"))
     return s
 
 
@@ -106,11 +104,11 @@ def _water(ctx: dict) -> Section:
             t.add([c["name"], num(c["count"])])
         s.table(t)
         s.table(dict_table(["section", "name", "class", "target", "meets", "worst parameters", "parameters",
-                                    "values", "excluded (ERROR)"], w["sections"],
-                                   ["station_id", "name", "section_class_name", "target_class", "meets_target",
-                                    "worst_parameters", "parameters", "n_values", "n_excluded"],
-                                   {"target_class": num, "n_values": num, "n_excluded": num,
-                                    "meets_target": lambda v: "yes" if yes(v) else "no"}))
+                           "values", "excluded (ERROR)"], w["sections"],
+                           ["station_id", "name", "section_class_name", "target_class", "meets_target",
+                           "worst_parameters", "parameters", "n_values", "n_excluded"],
+                           {"target_class": num, "n_values": num, "n_excluded": num,
+                           "meets_target": lambda v: "yes" if yes(v) else "no"}))
         if "water" in ctx["charts"]:
             s.image(ctx["charts"]["water"], "sections per GB 3838 class")
     return s
@@ -148,20 +146,18 @@ def _qc(ctx: dict) -> Section:
         s.say(f"{sum(lv.values())} QC flags on {q['stations_flagged']} stations overlap the period: "
                             f"{lv['ERROR']} ERROR (values left out of gold), {lv['WARNING']} WARNING, {lv['INFO']} INFO.")
         s.table(dict_table(["rule", "ERROR", "WARNING", "INFO", "total"], q["rules"],
-                                   ["rule", "ERROR", "WARNING", "INFO", "total"],
-                                   {k: num for k in ("ERROR", "WARNING", "INFO", "total")}))
+                           ["rule", "ERROR", "WARNING", "INFO", "total"],
+                           {k: num for k in ("ERROR", "WARNING", "INFO", "total")}))
     if q["errors"]:
-        t = dict_table(["station", "parameter", "from (UTC)", "rule", "detail"], q["errors"],
-                       ["station", "parameter", "from", "rule", "detail"])
-        t.caption = "ERROR flags (first 10)"
-        s.table(t)
+        s.table(dict_table(["station", "parameter", "from (UTC)", "rule", "detail"], q["errors"],
+                           ["station", "parameter", "from", "rule", "detail"],
+                           caption="ERROR flags (first 10)"))
     if q["screened"]:
         s.say(f"Falsification screening: {q['screened']} station-days screened, {q['worth_a_look']} with a "
                             f"score >= 1 (worth a look){': ' + _counts(q['reasons']) if q['reasons'] else ''}.")
-        t = dict_table(["station", "day", "score", "reason", "national rank"], q["top"],
-                       ["station", "day", "score", "reason", "rank"], {"score": lambda v: num(v, 2), "rank": num})
-        t.caption = "Most suspicious station-days"
-        s.table(t)
+        s.table(dict_table(["station", "day", "score", "reason", "national rank"], q["top"],
+                           ["station", "day", "score", "reason", "rank"], {"score": lambda v: num(v, 2), "rank": num},
+                           caption="Most suspicious station-days"))
     up = ctx["s"]["upwind"]
     if up["episodes"]:
         for e in up["episodes"]:
@@ -180,11 +176,10 @@ def _scenarios(ctx: dict) -> Section:
                             f"run {x['run_at']}): {x['n_inside']} of {x['n_rows']} result rows inside the area"
                             + (f"; {x['message']}." if x["message"] else "."))
         if x["rows"]:
-            t = dict_table(["output", "entity kind", "entity", "nominal", "mean", "p05", "p95", "unit"], x["rows"],
-                           ["output", "entity_kind", "entity_id", "nominal", "mean", "p05", "p95", "unit"],
-                           {k: sig for k in ("nominal", "mean", "p05", "p95")})
-            t.caption = f"{x['name']}: totals, then the largest effects per output"
-            s.table(t)
+            s.table(dict_table(["output", "entity kind", "entity", "nominal", "mean", "p05", "p95", "unit"], x["rows"],
+                               ["output", "entity_kind", "entity_id", "nominal", "mean", "p05", "p95", "unit"],
+                               {k: sig for k in ("nominal", "mean", "p05", "p95")},
+                               caption=f"{x['name']}: totals, then the largest effects per output"))
     return s
 
 
@@ -194,10 +189,9 @@ def _coverage(ctx: dict) -> Section:
     if c["rows"]:
         fm = {"registered": num, "reporting": num, "with_aqi": num, "pm25_hours": num, "possible_hours": num, "share": pct}
         keys = ["tier", "registered", "reporting", "with_aqi", "pm25_hours", "possible_hours", "share"]
-        t = dict_table(["tier", "registered", "reporting", "with AQI", "valid PM2.5 hours", "possible hours", "share"],
-                       [*c["rows"], {"tier": "all", **c["total"]}], keys, fm)
-        t.caption = f"Monitoring stations of the area over {c['days']} day(s): registry (silver.stations) against gold.aqi_daily"
-        s.table(t)
+        s.table(dict_table(["tier", "registered", "reporting", "with AQI", "valid PM2.5 hours", "possible hours", "share"],
+                           [*c["rows"], {"tier": "all", **c["total"]}], keys, fm,
+                           caption=f"Monitoring stations of the area over {c['days']} day(s): registry (silver.stations) against gold.aqi_daily"))
     versions = ", ".join(f"{k} v{v}" for k, v in ctx["versions"])
     s.say(f"Built {ctx['generated']} from the lake at {ctx['lake']} (Delta versions read: {versions or NA}).")
     return s

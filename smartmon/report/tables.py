@@ -143,10 +143,10 @@ def ranking_table(block: dict, limit: int = 10) -> Table:
     return t
 
 
-def dict_table(headers: list[str], rows: list[dict], keys: list[str], fmt: dict | None = None) -> Table:
+def dict_table(headers: list[str], rows: list[dict], keys: list[str], fmt: dict | None = None, caption: str | None = None) -> Table:
     """Rows of dicts as a table; fmt maps a key to a formatter (default: text)."""
     fmt = fmt or {}
-    t = Table(headers)
+    t = Table(headers, caption=caption) if caption else Table(headers)
     for r in rows:
         t.add([fmt.get(k, text)(r.get(k)) for k in keys], r.get("colour"))
     return t

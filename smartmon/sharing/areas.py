@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from smartmon.geo.gbt2260 import NATION_CODE, area_prefix
 from smartmon.sharing.errors import InvalidRequest
 
 TIERS = ("nation", "province", "city", "county")
-NATION_CODE = "000000"
 _ALIASES = {"national": "nation", "country": "nation", "prefecture": "city", "district": "county"}
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 
@@ -33,7 +33,7 @@ class Area:
     @property
     def prefix(self) -> str:
         """The code prefix every row of the area starts with ('' for the nation)."""
-        return {"nation": "", "province": self.code[:2], "city": self.code[:4], "county": self.code}[self.tier]
+        return area_prefix(self.tier, self.code)
 
     @property
     def key(self) -> str:
