@@ -46,8 +46,7 @@ def one(base_lake: Path, stations: int, run_date: str, work: Path) -> dict:
     wall, peak, out = run_measured([smartmon, "nightly", "--date", run_date], env=env)
     tasks = {m.group(2): (m.group(1), float(m.group(3))) for line in out.splitlines() if (m := TASK_LINE.match(line))}
     (work / f"nightly-{stations}.log").write_text(out)
-    return {"stations": stations, "records": records, "simulate_s": sim_s, "wall_s": wall, "peak_mib": peak, "tasks": tasks,
-            "lake_mib": sum(f.stat().st_size for f in lake.rglob("*") if f.is_file()) / 2**20}
+    return {"stations": stations, "records": records, "simulate_s": sim_s, "wall_s": wall, "peak_mib": peak, "tasks": tasks}
 
 
 def main(stations: int, reference: int, base_lake: str = "lake", run_date: str = RUN_DATE) -> None:

@@ -28,6 +28,7 @@ DEFAULT_FOLDER = REPO_ROOT / "infra" / "scenarios"
 @dataclass(frozen=True)
 class Standing:
     path: Path
+    kind: str
     period: tuple[date, date]
     days: tuple[date, ...]
     draws: int | None
@@ -48,7 +49,7 @@ def rolled(path: Path, end: date, draws: int | None = None) -> Standing:
     """The spec with its period moved to end on `end`, its length and day offsets kept."""
     s = specs.load(path)
     shift = end - s.period[1]
-    return Standing(path, (s.period[0] + shift, end), tuple(d + shift for d in s.days), draws)
+    return Standing(path, s.kind, (s.period[0] + shift, end), tuple(d + shift for d in s.days), draws)
 
 
 def has_activity(lake: Lake, kind: str, period: tuple[date, date]) -> str | None:
@@ -73,8 +74,7 @@ def run_standing(lake: Lake, end: date, where: Path | None = None) -> dict[str, 
     ran = skipped = rows = 0
     for path in paths:
         st = rolled(path, end, nightly_draws())
-        kind = specs.load(path).kind
-        why = has_activity(lake, kind, st.period)
+        why = has_activity(lake, st.kind, st.period)
         if why:
             log.warning("scenario %s skipped: %s", path.name, why)
             skipped += 1
