@@ -176,7 +176,7 @@ def evaluate(spark: SparkSession, clean: pd.DataFrame, stations: DataFrame, rule
     t0 = time.monotonic()
     cfg = rules.air["spatial"]
     st = stations.where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
-    pairs = neighbour_pairs(st, float(cfg["radius_km"]), int(cfg["k_ring"]))
+    pairs = neighbour_pairs(st, float(cfg["radius_km"]), int(cfg["k_nearest"]))
     counts = pairs[pairs["neighbour_id"].isin(set(clean["station_id"]))].groupby("station_id").size()
     rich = set(counts[counts >= int(cfg["min_neighbours"]) + 2].index) & set(clean["station_id"])
     faulty, events = inject(clean, rich, rules, seed)

@@ -31,8 +31,8 @@ def pairs_frame(lake: Lake, rules: Rules) -> DataFrame:
     """Neighbour pairs of the air stations (computed on the driver from silver.stations)."""
     cfg = rules.air["spatial"]
     st = lake.read("silver.stations").where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
-    pairs = neighbour_pairs(st, float(cfg["radius_km"]), int(cfg["k_ring"]))
-    log.info("QC neighbours: %d pairs among %d stations within %s km", len(pairs), len(st), cfg["radius_km"])
+    pairs = neighbour_pairs(st, float(cfg["radius_km"]), int(cfg["k_nearest"]))
+    log.info("QC neighbours: %d pairs among %d stations (the %s nearest within %s km)", len(pairs), len(st), cfg["k_nearest"], cfg["radius_km"])
     schema = "station_id string, neighbour_id string, distance_km double"
     return lake.spark.createDataFrame(pairs, schema) if len(pairs) else lake.spark.createDataFrame([], schema)
 

@@ -1,5 +1,5 @@
-"""The QC rule book loads and is consistent; neighbour search through the H3 k-ring equals
-brute force (property test)."""
+"""The QC rule book loads and is consistent; the k-nearest neighbour search within the radius
+equals brute force (property test)."""
 
 import numpy as np
 import pandas as pd
@@ -38,19 +38,28 @@ points = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
-@given(points, st.floats(min_value=0.5, max_value=1.5))
-def test_k_ring_neighbours_equal_brute_force(pts, spread):
-    # cluster the points so that many pairs fall near the radius
+@settings(max_examples=60, deadline=None)
+@given(points, st.floats(min_value=0.5, max_value=1.5), st.integers(min_value=1, max_value=50))
+def test_nearest_neighbours_equal_brute_force(pts, spread, k):
+    # cluster the points so that many pairs fall near the radius; repeat some so ties occur
     base = np.array(pts[0])
-    arr = base + (np.array(pts) - base) * spread / 10
-    df = pd.DataFrame({"station_id": [f"s{i}" for i in range(len(arr))], "lat": arr[:, 0], "lon": arr[:, 1]})
-    rules = load_rules()
-    radius, k = float(rules.air["spatial"]["radius_km"]), int(rules.air["spatial"]["k_ring"])
-    got = {(a, b) for a, b in zip(*neighbour_pairs(df, radius, k)[["station_id", "neighbour_id"]].T.values, strict=True)}
-    want = set()
+    arr = base + (np.array(pts + pts[:3]) - base) * spread / 10
+    df = pd.DataFrame({"station_id": [f"s{i:03d}" for i in range(len(arr))], "lat": arr[:, 0], "lon": arr[:, 1]})
+    radius = float(load_rules().air["spatial"]["radius_km"])
+    got = neighbour_pairs(df, radius, k)
     for i in range(len(df)):
-        for j in range(len(df)):
-            if i != j and haversine_np(arr[i, 0], arr[i, 1], arr[j, 0], arr[j, 1]) <= radius:
-                want.add((f"s{i}", f"s{j}"))
-    assert got == want
+        d = haversine_np(np.full(len(arr), arr[i, 0]), np.full(len(arr), arr[i, 1]), arr[:, 0], arr[:, 1])
+        # brute force: every other station within the radius, nearest first, ties by station order
+        within = sorted((d[j], f"s{j:03d}") for j in range(len(arr)) if j != i and d[j] <= radius)
+        want = [sid for _, sid in within[:k]]
+        mine = got[got["station_id"] == f"s{i:03d}"]
+        assert list(mine["neighbour_id"]) == want
+        assert np.allclose(mine["distance_km"], [dist for dist, _ in within[:k]])
+
+
+def test_the_rule_book_caps_neighbours_per_station():
+    # 30 stations on one spot: each keeps k_nearest of the 29 others, not all of them
+    k = int(load_rules().air["spatial"]["k_nearest"])
+    df = pd.DataFrame({"station_id": [f"s{i:02d}" for i in range(30)], "lat": 39.9, "lon": 116.4})
+    counts = neighbour_pairs(df, 30.0, k).groupby("station_id").size()
+    assert len(counts) == 30 and set(counts) == {k}
