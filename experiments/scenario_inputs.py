@@ -76,13 +76,15 @@ def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
                         "province_code": cty["county_code"].str[:2] + "0000", "city_code": cty["county_code"].str[:4] + "00",
                         "county_code": cty["county_code"], "lat": float("nan"), "lon": float("nan"), "kwh": cty["kwh"],
                         "coal_t": 0.0, "gas_1e4m3": 0.0, "pm_eq_kg_h": 0.0})
+    # ordered, as every frame the draws are applied to: row order must not follow Spark's partitioning
     entities = pd.concat([src.drop(columns=["so2", "nox", "smoke_dust"]), cty], ignore_index=True)
+    entities = entities.sort_values(["entity", "sector"], kind="stable").reset_index(drop=True)
     stations = lake.read("silver.stations").where(F.col("kind").isin("air", "traffic", "supersite") & F.col("lat").isNotNull())
     air = valid_air(lake.read("silver.air_hourly").where(F.col("ts").between(t0, t1)), lake.read("silver.qc_flags"))
     obs = air.groupBy("station_id").agg(F.avg("pm25").alias("observed_pm25"))
-    receptors = stations.select("station_id", "lat", "lon", "h3_r7", "h3_r9").join(obs, "station_id", "left").toPandas()
+    receptors = stations.select("station_id", "lat", "lon", "h3_r7", "h3_r9").join(obs, "station_id", "left").orderBy("station_id").toPandas()
     winds = (lake.read("silver.meteo_hourly").where(F.col("ts").between(t0, t1)).where(F.col("wind_u").isNotNull())
-             .select("wind_u", "wind_v").toPandas())
+             .orderBy("ts", "station_id").select("wind_u", "wind_v").toPandas())
     versions = {t: lake.version(t) for t in TABLES if lake.exists(t)}
     log.info("carbon inputs: %d entities (%d sources), %d receptors (%d observed), %d wind hours", len(entities), len(src),
              len(receptors), receptors["observed_pm25"].notna().sum(), len(winds))
@@ -100,16 +102,17 @@ class WaterInputs:
 def water_inputs(lake: Lake, spec: Spec) -> WaterInputs:
     t0, t1 = utc_range(spec)
     sections = lake.read("silver.river_sections").select("section_id", "river", "seq", "target_class", "province_code", "city_code",
-                                                          "county_code").toPandas()
+                                                          "county_code").orderBy("section_id").toPandas()
     flow = lake.read("silver.section_flow").where(F.col("date").between(spec.period[0], spec.period[1])) \
-        .select("section_id", "date", "flow_m3s").toPandas()
+        .select("section_id", "date", "flow_m3s").orderBy("section_id", "date").toPandas()
     src = lake.read("silver.emission_sources").where(F.col("receiving_section").isNotNull() & (F.col("receiving_section") != "")) \
         .select("source_id", "sector", "province_code", "city_code", "county_code", F.col("receiving_section").alias("section_id"))
     day = F.to_date(F.from_utc_timestamp("ts", "Asia/Shanghai"))
     emis = (lake.read("silver.source_emissions").where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
             .where(F.col("pollutant").isin("cod", "nh3n", "tp", "wastewater_flow"))
             .groupBy("source_id", day.alias("date")).pivot("pollutant", ["cod", "nh3n", "tp", "wastewater_flow"]).agg(F.sum("amount")))
-    discharge = src.join(emis, "source_id").toPandas().rename(columns={"wastewater_flow": "wastewater_m3"}).fillna(0.0)
+    # ordered: draw k of a Monte Carlo run goes to row k, so the row order must not follow the partitioning
+    discharge = src.join(emis, "source_id").orderBy("source_id", "date").toPandas().rename(columns={"wastewater_flow": "wastewater_m3"}).fillna(0.0)
     versions = {t: lake.version(t) for t in ("silver.river_sections", "silver.section_flow", "silver.source_emissions") if lake.exists(t)}
     return WaterInputs(sections, flow, discharge, versions)
 
@@ -119,4 +122,4 @@ def control_inputs(lake: Lake, spec: Spec) -> pd.DataFrame:
     t0, t1 = utc_range(spec)
     air = valid_air(lake.read("silver.air_hourly").where(F.col("ts").between(t0, t1)), lake.read("silver.qc_flags"))
     st = lake.read("silver.stations").where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9", "lat", "lon")
-    return air.select("station_id", "ts", "pm25").join(st, "station_id").toPandas()
+    return air.select("station_id", "ts", "pm25").join(st, "station_id").orderBy("station_id", "ts").toPandas()

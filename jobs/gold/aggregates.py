@@ -16,6 +16,7 @@ from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date
 from smartmon.geo.h3cells import parent_map
 from smartmon.io import Lake
+from smartmon.standards.rounding import snap
 
 POLLUTANTS = ("so2", "no2", "co", "pm10", "pm25", "o3_8h_max")
 NATION = "000000"
@@ -40,8 +41,8 @@ def long_daily(daily: DataFrame, stations: DataFrame) -> DataFrame:
 
 def _agg(df: DataFrame, keys: list[str]) -> DataFrame:
     return df.groupBy(*keys, "day", "month", "pollutant").agg(
-        F.sum("v").alias("value_sum"), F.count("v").cast("int").alias("n_stations")
-    ).withColumn("value", F.col("value_sum") / F.col("n_stations"))
+        snap(F.sum("v")).alias("value_sum"), F.count("v").cast("int").alias("n_stations")
+    ).withColumn("value", snap(F.col("value_sum") / F.col("n_stations")))
 
 
 def hex_daily(long: DataFrame) -> DataFrame:

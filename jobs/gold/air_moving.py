@@ -23,6 +23,7 @@ from smartmon.beijing_time import BEIJING, beijing_day
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
+from smartmon.standards.rounding import standard_round
 
 log = logging.getLogger(__name__)
 MEANS_24H = ("pm25", "pm10", "so2", "no2", "co")
@@ -52,7 +53,7 @@ def day_position(ts: Column) -> Column:
 
 
 def _round(c: Column, decimals: int) -> Column:
-    return F.bround(c, decimals)
+    return standard_round(c, decimals)
 
 
 def moving_frame(air: DataFrame) -> DataFrame:

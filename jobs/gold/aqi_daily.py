@@ -29,6 +29,7 @@ from smartmon.standards.aqi import (
     rule_set_column,
 )
 from smartmon.standards.limits import LIMITS, by_limit_set, check_limit_set, limit_set_column
+from smartmon.standards.rounding import standard_round
 
 PRODUCT = "gold.aqi_daily"
 MEANS = ("so2", "no2", "co", "pm10", "pm25")
@@ -47,7 +48,7 @@ def daily_values(valid: DataFrame, moving: DataFrame) -> DataFrame:
     aggs = []
     for p in MEANS:
         n = F.count(p)
-        aggs += [n.cast("int").alias(f"n_{p}"), F.when(n >= MIN_HOURS, F.bround(F.avg(p), 1 if p == "co" else 0)).alias(p)]
+        aggs += [n.cast("int").alias(f"n_{p}"), F.when(n >= MIN_HOURS, standard_round(F.avg(p), 1 if p == "co" else 0)).alias(p)]
     aggs += [F.count("o3").cast("int").alias("n_o3"), F.when(F.count("o3") >= MIN_HOURS, F.max("o3")).alias("o3_1h_max")]
     means = hourly.groupBy("station_id", "day").agg(*aggs)
     windows = (

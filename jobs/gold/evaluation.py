@@ -25,6 +25,7 @@ from smartmon.standards.evaluation import (
     MIN_DAYS_YEAR,
 )
 from smartmon.standards.limits import by_limit_set, check_limit_set, index_standards, limit_set_column
+from smartmon.standards.rounding import standard_round
 
 log = logging.getLogger(__name__)
 NATION = "000000"
@@ -41,7 +42,7 @@ DISPLAY = {"so2": "SO2", "no2": "NO2", "pm10": "PM10", "pm25": "PM2.5", "co": "C
 
 def _stat(col: str, how: str, decimals: int) -> Column:
     raw = F.avg(col) if how == "mean" else F.percentile(F.col(col), int(how[1:]) / 100.0)
-    return F.bround(raw, decimals)
+    return standard_round(raw, decimals)
 
 
 def _min_days(period: Column) -> Column:
@@ -91,7 +92,7 @@ def city_daily(daily: DataFrame, stations: DataFrame) -> DataFrame:
     nat = stations.where((F.col("tier") == "national") & F.col("city_code").isNotNull()).select("station_id", "city_code")
     cols = ("so2", "no2", "co", "pm10", "pm25", "o3_1h_max", "o3_8h_max")
     rows = daily.join(nat, "station_id").groupBy("city_code", "day", "month").agg(
-        *[F.bround(F.avg(c), 1 if c == "co" else 0).alias(c) for c in cols], F.countDistinct("station_id").cast("int").alias("n_stations")
+        *[standard_round(F.avg(c), 1 if c == "co" else 0).alias(c) for c in cols], F.countDistinct("station_id").cast("int").alias("n_stations")
     )
     return daily_aqi(rows)
 
@@ -99,13 +100,15 @@ def city_daily(daily: DataFrame, stations: DataFrame) -> DataFrame:
 def _names(stations: DataFrame) -> tuple[DataFrame, DataFrame]:
     st = stations.select(F.col("station_id").alias("code"), "name", F.col("city_code").alias("parent_code"))
     city = (stations.where(F.col("city_code").isNotNull()).groupBy("city_code")
-            .agg(F.first("city_name", ignorenulls=True).alias("name"), F.first("province_code", ignorenulls=True).alias("parent_code"))
+            # the name most of the city's stations carry (ties: the smallest), not whichever row came
+            # first: first() followed the partitioning and named a city differently on a cluster
+            .agg(F.mode("city_name", deterministic=True).alias("name"), F.mode("province_code", deterministic=True).alias("parent_code"))
             .withColumnRenamed("city_code", "code"))
     return st, city
 
 
 def _mean_of_cities(cities: DataFrame, key: Column, scope_name: str) -> DataFrame:
-    aggs = [F.bround(F.avg(n), STATS[n][2]).alias(n) for n in STATS]
+    aggs = [standard_round(F.avg(n), STATS[n][2]).alias(n) for n in STATS]
     aggs += [F.sum("good_days").cast("int").alias("good_days"), F.sum("aqi_days").cast("int").alias("aqi_days"),
              F.sum("exceedance_days").cast("int").alias("exceedance_days"), F.avg("good_share").alias("good_share"),
              F.count("*").cast("int").alias("n_cities"), F.sum("n_stations").cast("int").alias("n_stations"),

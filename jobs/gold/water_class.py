@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from smartmon.beijing_time import BEIJING
 from smartmon.io import Lake
+from smartmon.standards.rounding import snap
 from smartmon.standards.water import (
     RIVER,
     TARGET_DEFAULT,
@@ -59,7 +60,7 @@ def water_class(obs: DataFrame, flags: DataFrame, waterbody: str = RIVER, target
     ).select("*", "_p.period_type", "_p.period").drop("_p")
     valid = F.when(~F.col("excluded"), F.col("value"))
     per = periods.groupBy("station_id", "period_type", "period", "parameter").agg(
-        F.avg(valid).alias("value"), F.count(valid).cast("int").alias("n_values"),
+        snap(F.avg(valid)).alias("value"), F.count(valid).cast("int").alias("n_values"),
         F.sum(F.col("excluded").cast("int")).cast("int").alias("n_excluded"),
     )
     per = per.withColumn("water_class", class_column(F.col("parameter"), F.col("value"), waterbody))
