@@ -11,7 +11,7 @@ JARS_STAMP := $(JARS_DIR)/.resolved
 DEMO_DATE ?= 2019-01-31
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars esat sharing-client airflow-check demo test test-all bench clean tables-doc check-tools
+.PHONY: setup venv jars jars-s3a s3-store esat sharing-client airflow-check demo test test-all test-cluster bench clean tables-doc check-tools
 
 setup: venv jars
 
@@ -35,6 +35,30 @@ $(JARS_STAMP): infra/jvm/pom.xml | check-tools
 	@rm -rf $(JARS_DIR)
 	@mvn -q -B -f infra/jvm/pom.xml dependency:copy-dependencies || \
 	  { echo "Maven could not resolve the Delta jars (see above); check the Maven Central mirror in ~/.m2/settings.xml"; exit 1; }
+	@touch $@
+
+# S3A (hadoop-aws + the AWS SDK v2 bundle, ~690 MB) for a lake on object storage: only the cluster
+# profile needs it, so `make setup` leaves it out.
+JARS_S3A_DIR := infra/jvm/jars-s3a
+JARS_S3A_STAMP := $(JARS_S3A_DIR)/.resolved
+jars-s3a: $(JARS_S3A_STAMP)
+$(JARS_S3A_STAMP): infra/jvm/s3a/pom.xml | check-tools
+	@echo "==> resolving the S3A jars (hadoop-aws, AWS SDK bundle) with Maven into $(JARS_S3A_DIR)"
+	@rm -rf $(JARS_S3A_DIR)
+	@mvn -q -B -f infra/jvm/s3a/pom.xml dependency:copy-dependencies || \
+	  { echo "Maven could not resolve the S3A jars (see above); check the Maven Central mirror in ~/.m2/settings.xml"; exit 1; }
+	@touch $@
+
+# An S3-compatible object store for the loopback cluster: moto's server, in its own environment
+# (it brings Flask and boto3, which smartmon itself does not need).
+S3_VENV := .venv-s3
+S3_STAMP := $(S3_VENV)/.installed
+MOTO_VERSION ?= 5.2.5
+s3-store: $(S3_STAMP)
+$(S3_STAMP): | check-tools
+	@echo "==> creating $(S3_VENV) with moto[server] $(MOTO_VERSION) (the loopback cluster's object store)"
+	@test -x $(S3_VENV)/bin/python || $(PYTHON) -m venv $(S3_VENV)
+	@$(S3_VENV)/bin/pip install -q "moto[server]==$(MOTO_VERSION)"
 	@touch $@
 
 # EPA ESAT, the reference of the PMF benchmark and heavy test, in its own environment (it pins
@@ -85,11 +109,16 @@ demo: setup
 	SMARTMON_SCENARIO_DRAWS=$(DEMO_DRAWS) $(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
 
 test: setup sharing-client
-	$(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not heavy and not cluster" $(PYTEST_ARGS)
+
+# A real cluster on loopback (tests/cluster/loopback.py): object store, Spark standalone master and
+# worker, Ray head and worker, MLflow server; the nightly with the cluster profile against the local run.
+test-cluster: setup jars-s3a s3-store
+	$(PY) -m pytest tests/cluster -m cluster $(PYTEST_ARGS)
 
 test-all: setup esat sharing-client $(AIRFLOW_STAMP)
 	@command -v chromium >/dev/null || { echo "==> installing Debian's chromium (report browser check)"; S=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$S apt-get update -qq && $$S apt-get install -y -qq chromium >/dev/null || echo "no chromium: tests/integration/test_report_browser.py will be skipped"; }
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not cluster" $(PYTEST_ARGS)
 
 bench: setup esat
 	$(PY) -m bench.run_all

@@ -92,7 +92,7 @@ def cmd_hj212_receiver(args: argparse.Namespace) -> int:
     from jobs.bronze.hj212_receiver import serve
     from smartmon.config import settings
 
-    landing = Path(args.landing or settings().landing)
+    landing = Path(args.landing) if args.landing else settings().landing_dir()
     serve(landing, args.host, args.port, args.rotate_seconds)
     return 0
 

@@ -13,7 +13,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from smartmon.simulate.run import simulate
 
     cfg = settings()
-    out = Path(args.out or cfg.landing)
+    out = Path(args.out) if args.out else cfg.landing_dir()
     r = simulate(cfg.data_root, out, stations=args.stations, days=args.days, start=args.start, seed=args.seed,
                  fault_rate=args.fault_rate, provinces=tuple(p.strip() for p in (args.provinces or "").split(",") if p.strip()))
     print(f"simulated {r.stations:,} stations x {r.days} day(s) from {r.start} (seed {r.seed}) into {r.out} in {r.seconds:.1f} s")

@@ -21,6 +21,7 @@ from smartmon.errors import ConfigError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILES_DIR = REPO_ROOT / "infra" / "profiles"
 JARS_DIR = REPO_ROOT / "infra" / "jvm" / "jars"
+S3_JARS_DIR = REPO_ROOT / "infra" / "jvm" / "jars-s3a"
 SAMPLE_DATA = REPO_ROOT / "data" / "sample"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -64,6 +65,14 @@ class Settings:
     def table_path(self, layer: str, name: str) -> str:
         """Tables live at <lake>/<layer>/<table>."""
         return f"{self.lake.rstrip('/')}/{layer}/{name}"
+
+    def landing_dir(self) -> Path:
+        """The landing zone as a folder. The adapters parse landing files on the driver, so an
+        object-store URI is refused here (it used to be skipped unseen, as a folder that is not there)."""
+        if not is_local_uri(self.landing):
+            raise ConfigError(f"landing zone {self.landing} (profile {self.profile}) is not a local folder: the source "
+                              "adapters read landing files on the driver; mount it and set SMARTMON_LANDING to the mount point")
+        return Path(self.landing.removeprefix("file://"))
 
     @property
     def is_local(self) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from smartmon.config import JARS_DIR, REPO_ROOT, Settings, settings
+from smartmon.config import JARS_DIR, REPO_ROOT, S3_JARS_DIR, Settings, settings
 from smartmon.errors import SetupError
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,15 @@ def delta_jars(jars_dir: Path = JARS_DIR) -> list[str]:
             f"Delta jars not found in {jars_dir}: run `make jars` (needs Java 17 and Maven; "
             "it resolves infra/jvm/pom.xml from Maven Central once, nothing is downloaded at run time)"
         )
+    return jars
+
+
+def s3_jars(jars_dir: Path = S3_JARS_DIR) -> list[str]:
+    """hadoop-aws and the AWS SDK bundle that `make jars-s3a` resolved (a lake on s3a:// needs them)."""
+    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
+    if not any(Path(j).name.startswith("hadoop-aws") for j in jars):
+        raise SetupError(f"the lake is on S3 but hadoop-aws is not in {jars_dir}: run `make jars-s3a` "
+                         "(resolves infra/jvm/s3/pom.xml with Maven once; about 690 MB, mostly the AWS SDK bundle)")
     return jars
 
 
@@ -59,6 +68,12 @@ def base_conf(cfg: Settings) -> dict[str, str]:
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.ansi.enabled": "false",
     }
+    if cfg.lake.startswith("s3a://"):
+        # On the system class path of driver and executors, beside pyspark's hadoop-client: S3A is
+        # loaded by Hadoop's own class loader. The same path on every node (the image has it there).
+        extra = ":".join(s3_jars())
+        conf["spark.driver.extraClassPath"] = extra
+        conf["spark.executor.extraClassPath"] = extra
     if cfg.is_local:
         # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -79,7 +79,7 @@ def ingest_sources(lake: Lake, sources: list[str] | None = None, paths: list[Pat
     reports = []
     for source in sources or list(SOURCES):
         reports += ingest(lake, source, paths)
-        landing = Path(lake.cfg.landing) / source
+        landing = lake.cfg.landing_dir() / source
         if not paths and landing.is_dir():
             reports += ingest(lake, source, [landing])
     return reports

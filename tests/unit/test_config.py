@@ -39,6 +39,27 @@ def test_cluster_profile_expands_environment(monkeypatch):
     assert not s.is_local
 
 
+def test_a_landing_zone_on_object_storage_is_refused_not_skipped(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMARTMON_LAKE", "s3a://bucket/lake")
+    monkeypatch.delenv("SMARTMON_LANDING", raising=False)
+    s = load_settings("local")  # landing defaults to <lake>/_landing: on S3 here
+    with pytest.raises(ConfigError, match=r"landing zone s3a://bucket/lake/_landing .* not a local folder"):
+        s.landing_dir()
+    monkeypatch.setenv("SMARTMON_LANDING", str(tmp_path))
+    assert load_settings("local").landing_dir() == tmp_path
+
+
+def test_a_lake_on_s3_needs_the_s3a_jars(monkeypatch, tmp_path):
+    from smartmon import spark
+    from smartmon.errors import SetupError
+
+    monkeypatch.setenv("SMARTMON_LAKE", "s3a://bucket/lake")
+    monkeypatch.setattr(spark, "S3_JARS_DIR", tmp_path)
+    monkeypatch.setattr(spark.s3_jars, "__defaults__", (tmp_path,))
+    with pytest.raises(SetupError, match="make jars-s3a"):
+        spark.base_conf(load_settings("cluster"))
+
+
 def test_unknown_profile_names_the_choices():
     with pytest.raises(ConfigError, match="unknown profile 'nope'.*cluster.*local"):
         load_settings("nope")

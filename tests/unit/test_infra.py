@@ -47,6 +47,10 @@ def _pin(package: str) -> str:
 # Variables read by Ray itself, not by smartmon: token authentication of the Ray cluster
 # (raycluster.yaml). Every other variable a smartmon workload gets must be one smartmon reads.
 RAY_ENGINE_ENV = {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
+# Sizes in the cluster profile whose defaults suit a real cluster; only the loopback cluster of
+# `make test-cluster` (one 2-core worker) lowers them, so the workloads need not set them.
+PROFILE_SIZING_ENV = {"SMARTMON_SHUFFLE_PARTITIONS", "SMARTMON_SNAPSHOT_PARTITIONS", "SMARTMON_EXECUTOR_MEMORY",
+                      "SMARTMON_DRIVER_MEMORY"}
 
 # Field names of the custom resources, from their Go API types (spark-operator
 # api/v1beta2/sparkapplication_types.go; KubeRay ray-operator/apis/ray/v1/raycluster_types.go and
@@ -362,7 +366,7 @@ def test_workloads_set_exactly_the_variables_smartmon_reads():
         # Inside the Ray cluster KubeRay and the job supervisor point RAY_ADDRESS at the local
         # cluster; every other workload reaches it as a client.
         in_ray = " RayCluster " in f" {label} "
-        required = profile | {"SMARTMON_PROFILE", "SMARTMON_DATA"}
+        required = (profile - PROFILE_SIZING_ENV) | {"SMARTMON_PROFILE", "SMARTMON_DATA"}
         if in_ray:
             required = required - {"RAY_ADDRESS"}
             assert "RAY_ADDRESS" not in names, label
@@ -508,6 +512,8 @@ def test_dockerfile_matches_the_repository():
     jars = Path(pyspark.__file__).parent / "jars"
     hadoop = {p.name.removeprefix("hadoop-client-api-").removesuffix(".jar") for p in jars.glob("hadoop-client-api-*.jar")}
     assert hadoop == set(re.findall(r"ARG HADOOP_VERSION=(\S+)", text)), hadoop
+    pom = (INFRA / "jvm" / "s3a" / "pom.xml").read_text()
+    assert hadoop == set(re.findall(r"<hadoop.version>(\S+)</hadoop.version>", pom)), "infra/jvm/s3a/pom.xml hadoop.version"
 
 
 # ------------------------------------------------------------------------------------- Airflow
