@@ -173,19 +173,29 @@ def test_the_cluster_run_used_the_cluster(cluster_run, cluster, inputs):
     assert len(scenarios) and scenarios["draws"].max() == 10
 
 
-def test_training_on_the_ray_cluster_registers_on_the_mlflow_server(cluster_run, cluster, inputs):
-    """Dongsi (UCI) from 2016 into the cluster lake, then the control scenario's smoke training:
-    Optuna trials through Ray Tune on the two Ray nodes, runs and the model on the MLflow server."""
-    env = cluster_run["env"]
-    uci = (default_data_root() / "beijing_multisite/PRSA_Data_Dongsi_20130301-20170228.csv").read_text(encoding="utf-8")
-    lines = uci.splitlines(keepends=True)
-    first = next(i for i, line in enumerate(lines) if ",2016,1,1,0," in line)
-    folder = inputs["root"] / "uci"
-    folder.mkdir(exist_ok=True)
-    (folder / "PRSA_Data_Dongsi_20160101-20170228.csv").write_text("".join(lines[:1] + lines[first:]), encoding="utf-8")
-    _run([SMARTMON, "ingest", "uci-beijing", str(folder)], env, inputs["root"] / "ingest-uci-cluster.log", 1800)
+def test_training_on_the_ray_cluster_registers_on_the_mlflow_server(cluster, tmp_path):
+    """Dongsi (UCI, July 2016 - February 2017) into a lake of its own in the bucket, then the
+    control scenario's smoke training: Optuna trials through Ray Tune on the two Ray nodes, runs
+    and the model on the MLflow server. Independent of the nightly comparison above."""
+    full = default_data_root()
+    data = tmp_path / "data"
+    (data / "china_national_aq_hourly").mkdir(parents=True)
+    (data / "china_admin_divisions").symlink_to(full / "china_admin_divisions")
+    station_list = "StationList-2020.01.01.csv"
+    (data / "china_national_aq_hourly" / station_list).symlink_to(full / "china_national_aq_hourly" / station_list)
+    (data / "kddcup2018_beijing").mkdir()
+    for f in ("Beijing_AirQuality_Stations_en.csv", "Beijing_grid_weather_station.csv", "beijing_meo_stations_geo.csv"):
+        (data / "kddcup2018_beijing" / f).symlink_to(full / "kddcup2018_beijing" / f)
+    # the registry matches the UCI sites to national stations by the files in beijing_multisite/
+    lines = (full / "beijing_multisite/PRSA_Data_Dongsi_20130301-20170228.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if ",2016,7,1,0," in line)
+    (data / "beijing_multisite").mkdir()
+    (data / "beijing_multisite" / "PRSA_Data_Dongsi_20160701-20170228.csv").write_text("".join(lines[:1] + lines[first:]), encoding="utf-8")
+    env = _clean_env(**cluster.env(lake=f"s3a://{BUCKET}/train-lake"), SMARTMON_DATA=str(data), SMARTMON_LANDING=str(tmp_path / "landing"))
+    _run([SMARTMON, "stations"], env, tmp_path / "stations.log", 1800)
+    _run([SMARTMON, "ingest", "uci-beijing"], env, tmp_path / "ingest.log", 1800)
     _run([SMARTMON, "train", "--scenario", "control", "--smoke-test", "--build-features", "--tune-trials", "2"],
-         env, inputs["root"] / "train-cluster.log", 3600)
+         env, tmp_path / "train.log", 3600)
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=cluster.mlflow_uri)
