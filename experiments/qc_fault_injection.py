@@ -38,7 +38,7 @@ from jobs.bronze import cnemc_archive
 from jobs.qc.flags import air_products
 from jobs.silver.air_hourly import cnemc_cells, to_rows
 from smartmon.qc.flagframe import AIR_PARAMETERS
-from smartmon.qc.neighbours import neighbour_pairs
+from smartmon.qc.neighbours import rule_book_pairs
 from smartmon.qc.rules import Rules, load_rules
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def evaluate(spark: SparkSession, clean: pd.DataFrame, stations: DataFrame, rule
     t0 = time.monotonic()
     cfg = rules.air["spatial"]
     st = stations.where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
-    pairs = neighbour_pairs(st, float(cfg["radius_km"]), int(cfg["k_nearest"]))
+    pairs = rule_book_pairs(st, cfg)
     counts = pairs[pairs["neighbour_id"].isin(set(clean["station_id"]))].groupby("station_id").size()
     rich = set(counts[counts >= int(cfg["min_neighbours"]) + 2].index) & set(clean["station_id"])
     faulty, events = inject(clean, rich, rules, seed)

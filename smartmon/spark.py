@@ -19,24 +19,25 @@ from smartmon.errors import SetupError
 log = logging.getLogger(__name__)
 
 
+def _jars_in(folder: Path, marker: str, missing: str) -> list[str]:
+    """The jars a Maven target resolved into folder; refuse clearly when `marker` is not among them."""
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not any(Path(j).name.startswith(marker) for j in jars):
+        raise SetupError(missing)
+    return jars
+
+
 def delta_jars(jars_dir: Path = JARS_DIR) -> list[str]:
-    """The Delta jars that `make jars` resolved; refuse clearly when they are missing."""
-    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
-    if not any("delta-spark" in Path(j).name for j in jars):
-        raise SetupError(
-            f"Delta jars not found in {jars_dir}: run `make jars` (needs Java 17 and Maven; "
-            "it resolves infra/jvm/pom.xml from Maven Central once, nothing is downloaded at run time)"
-        )
-    return jars
+    """The Delta jars that `make jars` resolved."""
+    return _jars_in(jars_dir, "delta-spark", f"Delta jars not found in {jars_dir}: run `make jars` (needs Java 17 and Maven; "
+                    "it resolves infra/jvm/pom.xml from Maven Central once, nothing is downloaded at run time)")
 
 
-def s3_jars(jars_dir: Path = S3_JARS_DIR) -> list[str]:
+def s3_jars(jars_dir: Path | None = None) -> list[str]:
     """hadoop-aws and the AWS SDK bundle that `make jars-s3a` resolved (a lake on s3a:// needs them)."""
-    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
-    if not any(Path(j).name.startswith("hadoop-aws") for j in jars):
-        raise SetupError(f"the lake is on S3 but hadoop-aws is not in {jars_dir}: run `make jars-s3a` "
-                         "(resolves infra/jvm/s3/pom.xml with Maven once; about 690 MB, mostly the AWS SDK bundle)")
-    return jars
+    jars_dir = jars_dir or S3_JARS_DIR
+    return _jars_in(jars_dir, "hadoop-aws", f"the lake is on S3 but hadoop-aws is not in {jars_dir}: run `make jars-s3a` "
+                    "(resolves infra/jvm/s3a/pom.xml with Maven once; about 690 MB, mostly the AWS SDK bundle)")
 
 
 def _java_check() -> None:

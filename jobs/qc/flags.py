@@ -18,7 +18,7 @@ from smartmon.io import Lake
 from smartmon.qc.air import air_flags, hourly_context
 from smartmon.qc.device import device_flags
 from smartmon.qc.flagframe import AIR_PARAMETERS, long_values
-from smartmon.qc.neighbours import neighbour_pairs
+from smartmon.qc.neighbours import rule_book_pairs
 from smartmon.qc.rules import Rules, load_rules
 from smartmon.qc.screening import station_day_scores
 from smartmon.qc.spatial import spatial_frame
@@ -31,7 +31,7 @@ def pairs_frame(lake: Lake, rules: Rules) -> DataFrame:
     """Neighbour pairs of the air stations (computed on the driver from silver.stations)."""
     cfg = rules.air["spatial"]
     st = lake.read("silver.stations").where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
-    pairs = neighbour_pairs(st, float(cfg["radius_km"]), int(cfg["k_nearest"]))
+    pairs = rule_book_pairs(st, cfg)
     log.info("QC neighbours: %d pairs among %d stations (the %s nearest within %s km)", len(pairs), len(st), cfg["k_nearest"], cfg["radius_km"])
     schema = "station_id string, neighbour_id string, distance_km double"
     return lake.spark.createDataFrame(pairs, schema) if len(pairs) else lake.spark.createDataFrame([], schema)

@@ -23,6 +23,11 @@ def haversine_np(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
+def rule_book_pairs(stations: pd.DataFrame, spatial: dict) -> pd.DataFrame:
+    """neighbour_pairs with the radius and cap of the rule book's `air.spatial` section."""
+    return neighbour_pairs(stations, float(spatial["radius_km"]), int(spatial["k_nearest"]))
+
+
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     p, l = np.radians(lat), np.radians(lon)
     return np.column_stack([np.cos(p) * np.cos(l), np.cos(p) * np.sin(l), np.sin(p)])

@@ -55,7 +55,6 @@ def test_a_lake_on_s3_needs_the_s3a_jars(monkeypatch, tmp_path):
 
     monkeypatch.setenv("SMARTMON_LAKE", "s3a://bucket/lake")
     monkeypatch.setattr(spark, "S3_JARS_DIR", tmp_path)
-    monkeypatch.setattr(spark.s3_jars, "__defaults__", (tmp_path,))
     with pytest.raises(SetupError, match="make jars-s3a"):
         spark.base_conf(load_settings("cluster"))
 
