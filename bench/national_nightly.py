@@ -74,8 +74,10 @@ def main(stations: int, reference: int, base_lake: str = "lake", run_date: str =
         record(f"National nightly, one day of {stations:,} stations", rows)
         print(json.dumps({"stations": stations, "wall_s": round(big["wall_s"]), "peak_mib": round(big["peak_mib"]),
                           "reference_wall_s": round(ref["wall_s"])}))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        print(f"kept {work} (lakes, landing zones, nightly logs) for a look at what failed", file=sys.stderr, flush=True)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for job in SILVER_JOBS:
             print(f"  {job:22s} {conform(lake, job)}")
     print("reconciliation (from the tables: read = bronze + quarantine):")
-    for source, read, bronze, quar, lost in reconcile(lake):
+    for source, read, bronze, quar, lost in reconcile(lake, None if args.all else list(SOURCES[args.source])):
         print(f"  {source:14s} read={read:,} bronze={bronze:,} quarantine={quar:,} lost={lost}")
     return 0 if all(r.lost == 0 for r in reports) else 1
 
@@ -131,13 +131,24 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from pyspark.sql import functions as F
+
+    from pipelines.summary import STATUS_NO_RUN, run_verdict
+
     lake = _lake()
+    what = f"for {args.date}" if args.date else "yet"
     if not lake.exists("gold.pipeline_runs"):
-        print("no runs recorded yet: run `smartmon nightly --date YYYY-MM-DD`")
-        return 0
+        print(f"no runs recorded {what}: run `smartmon nightly --date YYYY-MM-DD`")
+        return STATUS_NO_RUN
+    runs = lake.read("gold.pipeline_runs")
+    if args.date:
+        runs = runs.where(F.col("run_date") == F.lit(args.date))
+    latest = runs.orderBy(F.col("started_at").desc()).select("run_id").first()
+    if latest is None:
+        print(f"no runs recorded {what}: run `smartmon nightly --date {args.date or 'YYYY-MM-DD'}`")
+        return STATUS_NO_RUN
     rows = (
-        lake.read("gold.pipeline_runs")
-        .orderBy("started_at", ascending=False)
+        runs.orderBy("started_at", ascending=False)
         .limit(args.limit)
         .select("run_id", "task", "attempt", "status", "started_at", "ended_at", "rows_out", "error")
         .collect()
@@ -145,7 +156,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in rows:
         took = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else 0
         print(f"{r.run_id:40s} {r.task:26s} #{r.attempt} {r.status:8s} {took:6.1f}s rows_out={r.rows_out} {r.error or ''}")
-    return 0
+    last = runs.where(F.col("run_id") == latest.run_id).select("task", "status").collect()
+    code = run_verdict(r.status for r in last)
+    failed = sorted({r.task for r in last if r.status == "failed"})
+    tasks = len({r.task for r in last})
+    print(f"latest run {latest.run_id}: {tasks} task{'s' if tasks != 1 else ''}, "
+          + (f"failed: {', '.join(failed)}" if failed else "none failed"))
+    return code
 
 
 def _date(text: str) -> date:
@@ -191,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, help="run date, YYYY-MM-DD")
     p.add_argument("--from", dest="date_from", type=_date, help="first date of a backfill (with --to)")
     p.add_argument("--to", dest="date_to", type=_date, help="last date of a backfill, inclusive")
-    p = add("status", cmd_status, "show the last recorded pipeline task runs")
+    p = add("status", cmd_status, "show the last recorded pipeline task runs; exit 1 if the latest run (of --date) "
+            "has a failed task, 3 if there is none")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--date", type=_date, help="only runs for this run date (the latest of them decides the exit code)")
     cli_qc.add_commands(add)
     cli_gold.add_commands(add)
     cli_ml.add_commands(add)

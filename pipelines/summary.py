@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from smartmon import catalog
 from smartmon.io import Lake
+
+# `smartmon status` exit codes, for schedulers that act on them (cron mail, Airflow, a k8s Job).
+STATUS_OK, STATUS_FAILED, STATUS_NO_RUN = 0, 1, 3
+
+
+def run_verdict(statuses: Iterable[str]) -> int:
+    """Exit code of one run from its task attempts' statuses: a task that failed for good is
+    recorded 'failed' (attempts that were retried say 'retried'), so one 'failed' fails the run."""
+    seen = list(statuses)
+    if not seen:
+        return STATUS_NO_RUN
+    return STATUS_FAILED if "failed" in seen else STATUS_OK
 
 
 def lake_summary(lake: Lake) -> list[tuple[str, int, int, str]]:

@@ -1,5 +1,5 @@
 """smartmon nightly as an Airflow 3 DAG: `smartmon nightly --date D` at 02:30 Beijing time, then a
-check that the run was recorded (`smartmon status`).
+check that the run was recorded and no task failed (`smartmon status --date D`).
 
 Install: copy this file into the Airflow dags folder. The tasks run `smartmon` on the worker, so
 the worker needs smartmon set up (a checkout with `make setup`, or the smartmon image as the
@@ -81,16 +81,11 @@ with DAG(
         execution_timeout=timedelta(hours=8),
     )
 
-    # `smartmon status` always exits 0: the check is that this date's run is among the recorded
-    # task runs (run ids are nightly-<date>-<timestamp>), which shows the lake was written.
+    # `smartmon status --date D` exits 1 when the latest run for D has a failed task and 3 when no
+    # run for D was recorded (the lake was not written): either fails this task.
     status = BashOperator(
         task_id="status",
-        bash_command=(
-            f'out="$({SMARTMON} status --limit 200)" || exit 1\n'
-            'echo "$out"\n'
-            f'echo "$out" | grep -q "^nightly-{RUN_DATE}-" || '
-            f'{{ echo "no task runs recorded in gold.pipeline_runs for nightly-{RUN_DATE}" >&2; exit 1; }}\n'
-        ),
+        bash_command=f'{SMARTMON} status --date "{RUN_DATE}" --limit 200',
         env=ENV,
         append_env=True,
         retries=1,

@@ -6,7 +6,7 @@ from pipelines.dag import RunContext, Task, run_dag
 from smartmon.errors import ConcurrentCommitError
 
 
-def test_transient_failure_is_retried_and_every_attempt_recorded(lake):
+def test_transient_failure_is_retried_and_every_attempt_recorded(lake, capsys):
     calls = {"n": 0}
 
     def flaky(ctx):
@@ -29,3 +29,15 @@ def test_transient_failure_is_retried_and_every_attempt_recorded(lake):
     assert rows[("flaky", 1)].status == "retried" and "injected" in rows[("flaky", 1)].error
     assert rows[("flaky", 2)].status == "ok" and rows[("flaky", 2)].rows_in == 7
     assert rows[("broken", 1)].status == "failed" and rows[("downstream", 0)].status == "skipped"
+
+    # `smartmon status --date D` decides by the latest run of D: a failed task is exit 1 (what
+    # cron mail and the Airflow status task act on), a clean run 0, no run at all 3.
+    from pipelines.cli import main
+
+    capsys.readouterr()
+    assert main(["status", "--date", "2019-01-31", "--limit", "3"]) == 1
+    assert "latest run test-run-retry: 4 tasks, failed: broken" in capsys.readouterr().out
+    run_dag([Task("fine", lambda ctx: {})], RunContext(lake=lake, run_date=date(2019, 1, 30), run_id="test-run-clean"))
+    assert main(["status", "--date", "2019-01-30"]) == 0
+    assert "latest run test-run-clean: 1 task, none failed" in capsys.readouterr().out
+    assert main(["status", "--date", "1999-01-01"]) == 3

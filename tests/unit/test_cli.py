@@ -73,3 +73,18 @@ def test_nightly_report_areas_and_periods():
     assert nightly_reports.periods(date(2019, 1, 30)) == ["day"]
     assert nightly_reports.periods(date(2019, 1, 31)) == ["day", "month"]
     assert nightly_reports.periods(date(2020, 2, 29)) == ["day", "month"]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "code"),
+    [
+        (["ok", "ok", "skipped"], 0),
+        (["retried", "ok"], 0),  # a task that failed once and then passed is not a failed run
+        (["ok", "failed", "skipped"], 1),
+        ([], 3),
+    ],
+)
+def test_status_exit_code_follows_the_latest_run(statuses, code):
+    from pipelines.summary import run_verdict
+
+    assert run_verdict(statuses) == code

@@ -533,7 +533,12 @@ def test_airflow_dag_parses_and_has_no_top_level_side_effects():
              for k in n.keywords if k.arg == "task_id"}
     assert tasks == DAG_TASKS
     # The executable comes from the smartmon_bin template; the subcommands are fixed.
-    assert "} nightly --date " in src and "} status --limit " in src
+    assert "} nightly --date " in src and "} status --date " in src
+    # ... and the CLI takes what the DAG passes (status decides the task by its exit code).
+    from pipelines.cli import build_parser
+
+    args = build_parser().parse_args(["status", "--date", "2019-01-31", "--limit", "200"])
+    assert str(args.date) == "2019-01-31" and args.limit == 200
 
 
 _DAGBAG_CHECK = """
