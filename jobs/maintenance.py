@@ -3,13 +3,15 @@
 MERGE-heavy nightly jobs leave many small files; readers (delta-rs, Polars, the sharing
 server) pay for every one. OPTIMIZE rewrites them without changing contents; VACUUM then
 removes files no version within the retention still needs (default 7 days, Delta's own
-safety floor), so time travel keeps working over that window.
+safety floor), so time travel keeps working over that window. The sharing server's per-area
+cache (`<lake>/_sharing/cache`) is pruned by the same retention.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from delta.tables import DeltaTable
 
@@ -80,5 +82,20 @@ def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: boo
     """Every existing table of the layers; bronze is append-only and left as written."""
     done = [maintain(lake, s.fqn, zorder=zorder, retention_hours=retention_hours, force=force)
             for s in catalog.all_tables() if s.layer in layers and lake.exists(s.fqn)]
+    pruned = prune_sharing_cache(lake, retention_hours)
     return {"tables": len(done), "files_removed": sum(m.files_removed for m in done),
-            "files_added": sum(m.files_added for m in done), "files_vacuumed": sum(m.vacuumed for m in done)}
+            "files_added": sum(m.files_added for m in done), "files_vacuumed": sum(m.vacuumed for m in done),
+            "sharing_cache_files_pruned": pruned}
+
+
+def prune_sharing_cache(lake: Lake, retention_hours: float = DEFAULT_RETENTION_HOURS) -> int:
+    """Files the sharing server cached for versions older than the retention (a local lake only:
+    the sharing server serves a lake on this file system)."""
+    from smartmon.config import is_local_uri
+    from smartmon.sharing.provider import STATE_DIR
+    from smartmon.sharing.prune import prune
+
+    if not is_local_uri(lake.cfg.lake):
+        return 0
+    stats = prune(Path(lake.cfg.lake.removeprefix("file://")) / STATE_DIR / "cache", retention_hours)
+    return stats.files_removed

@@ -7,6 +7,10 @@ rule and, for rules that go through silver.stations, the stations table version;
 in the file id, so a new table version re-filters only its new files. A manifest per table
 version (`v<version>[-s<stations version>].json`) lists the files to serve, so an unchanged
 version is answered without touching Parquet at all.
+
+Cached files outlive the versions they were made for; `smartmon.sharing.prune` (run by the
+nightly's maintenance) removes what no current manifest serves once it is older than the lake's VACUUM retention, so a
+recipient holding an older version's signed URLs is served for as long as time travel works.
 """
 
 from __future__ import annotations
@@ -152,3 +156,4 @@ class ScopedCache:
         os.close(fd)
         pq.write_table(table, tmp, compression="zstd", coerce_timestamps="us", allow_truncated_timestamps=True)
         os.replace(tmp, path)
+

@@ -161,3 +161,4 @@ def test_maintenance_keeps_contents_and_outside_readers_see_the_same_rows(lake, 
     ev = pl.read_delta(lake.path("gold.eval_monthly"))
     assert ev.height == lake.read("gold.eval_monthly").count()
     assert set(ev["scope"].unique().to_list()) == {"station", "city", "province", "nation"}
+    assert maintenance.prune_sharing_cache(lake) == 0  # the nightly's maintenance also prunes the sharing cache: none here

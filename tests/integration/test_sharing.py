@@ -28,6 +28,7 @@ from deltalake import write_deltalake
 from smartmon.sharing.access_log import read_log
 from smartmon.sharing.areas import parse_area
 from smartmon.sharing.provider import Provider
+from smartmon.sharing.prune import prune
 from smartmon.sharing.recipients import write_profile
 from smartmon.sharing.server import PREFIX, create_app, running
 from smartmon.sharing.shares import load_shares
@@ -391,6 +392,14 @@ def test_scoped_snapshot_is_reused_until_the_version_changes(sharing):
     provider.query(r, table)
     assert (provider.cache.last_stats.files_written, provider.cache.last_stats.files_reused) == (2, 0)
     assert (manifest.parent / "v1-s2.json").exists()
+    # pruned with no retention, only the newest manifest and the files it serves are left, and the
+    # next query is answered from them without filtering again
+    pruned = prune(lake / "_sharing" / "cache", retention_hours=0)
+    assert pruned.manifests_removed >= 2 and pruned.files_removed >= 1
+    left = {p.name for p in manifest.parent.iterdir()}
+    served = provider.query(r, table)
+    assert left == {"v1-s2.json"} | {Path(f.relpath).name for f in served.files}
+    assert all((lake / f.relpath).exists() for f in served.files)
 
 
 # ---------------------------------------------------------------------------------- access log
