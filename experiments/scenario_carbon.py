@@ -27,8 +27,8 @@ def fit_response(inp: CarbonInputs) -> response.Response:
     rec = inp.receptors[inp.receptors["observed_pm25"].notna()]
     if src.empty or rec.empty:
         return prior
-    t = response.transfer(rec["lat"], rec["lon"], src["lat"], src["lon"], prior)
-    return response.fit(rec["observed_pm25"].to_numpy(), t @ src["pm_eq_kg_h"].to_numpy(), prior)
+    modelled = response.modelled(rec["lat"], rec["lon"], src["lat"], src["lon"], src["pm_eq_kg_h"], prior)
+    return response.fit(rec["observed_pm25"].to_numpy(), modelled, prior)
 
 
 def register_response(mlflow, r: response.Response) -> str:

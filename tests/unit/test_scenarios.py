@@ -160,3 +160,25 @@ def test_a_standing_spec_rolls_to_end_on_the_run_date_keeping_length_and_day_off
     assert st.period == (date(2019, 2, 27), date(2019, 3, 1)) and st.days == (date(2019, 2, 28),) and st.draws == 5
     same = rolled(DEFAULT_FOLDER / "carbon_coal_power_cut.yaml", date(2019, 1, 31))
     assert same.period == (date(2019, 1, 29), date(2019, 1, 31)) and same.days == ()
+
+
+@pytest.mark.parametrize("block", [1, 7, 10_000_000])
+def test_transfer_in_blocks_equals_one_piece_and_modelled_equals_the_product(monkeypatch, block):
+    """The national matrix is computed in blocks of receptors (one piece did not fit in memory at
+    100,000 stations): the blocks must give the very same values, and the calibration's
+    transfer @ emissions must not need the matrix at all."""
+    import numpy as np
+
+    from smartmon.scenario import response
+
+    rng = np.random.default_rng(3)
+    r_lat, r_lon = 39 + rng.random(23), 116 + rng.random(23)
+    s_lat, s_lon, q = 39 + rng.random(5), 116 + rng.random(5), rng.random(5) * 10
+    r = response.Response(b=0.8, wind_rose=tuple(rng.dirichlet(np.ones(response.SECTORS))))
+    monkeypatch.setattr(response, "BLOCK_CELLS", 10_000_000)
+    whole = response.transfer(r_lat, r_lon, s_lat, s_lon, r)
+    monkeypatch.setattr(response, "BLOCK_CELLS", block)
+    assert np.array_equal(response.transfer(r_lat, r_lon, s_lat, s_lon, r), whole)
+    np.testing.assert_allclose(response.modelled(r_lat, r_lon, s_lat, s_lon, q, r), whole @ q, rtol=1e-12)
+    pairs = response.transfer(r_lat[:5], r_lon[:5], s_lat, s_lon, r, pairs=True)
+    assert np.array_equal(pairs, np.diag(whole[:5]))
