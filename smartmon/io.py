@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -41,6 +42,27 @@ class WriteResult:
     @property
     def rows_written(self) -> int:
         return self.rows_inserted + self.rows_updated + self.rows_deleted
+
+
+_PARTITION_VALUE = re.compile(r"^[\w\-:. ]+$")
+
+
+def partition_predicate(spec: TableSpec, within: Mapping[str, Iterable[str]], alias: str = "t") -> str:
+    """A literal predicate on partition columns. Delta's MERGE prunes the target's files only by
+    literals in its condition (t.month = s.month still reads every partition), so a MERGE that
+    knows which partitions its rows fall in says so and reads those alone."""
+    terms = []
+    for col, values in within.items():
+        if col not in spec.partition_by:
+            raise TableError(f"{spec.fqn}: {col!r} is not a partition column (partitioned by {list(spec.partition_by)})")
+        vals = sorted({str(v) for v in values})
+        bad = [v for v in vals if not _PARTITION_VALUE.match(v)]
+        if bad:
+            raise TableError(f"{spec.fqn}: partition value(s) {bad[:3]} of {col} cannot be a SQL literal here")
+        if not vals:
+            return "false"
+        terms.append(f"{alias}.`{col}` IN ({', '.join(repr(v) for v in vals)})")
+    return " AND ".join(terms) or "true"
 
 
 def with_retry(fn: Callable[[], R], *, what: str, attempts: int = 5, base_delay: float = 0.5) -> R:
@@ -209,11 +231,17 @@ class Lake:
         keys: Iterable[str] | None = None,
         ignore_in_compare: Iterable[str] = VOLATILE,
         delete_missing_where: str | None = None,
+        within: Mapping[str, Iterable[str]] | None = None,
     ) -> WriteResult:
         """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
         re-running a job with the same input changes no row; the Delta log keeps the history of
         every corrected value. delete_missing_where removes target rows in that scope that the
-        source no longer has (used when a source is the full truth for a scope)."""
+        source no longer has (used when a source is the full truth for a scope).
+
+        within names the partition values the source rows fall in (e.g. {"month": [...]}): only
+        those partitions are read and touched, instead of the whole table. The partition must
+        follow from the keys (month from ts), or a key arriving in another partition would be
+        inserted twice; with delete_missing_where, only rows within are deleted."""
         spec = self.ensure(fqn)
         key_cols = list(keys or spec.keys)
         if not key_cols:
@@ -222,6 +250,11 @@ class Lake:
         ignored = set(ignore_in_compare) | set(key_cols)
         compare = [c for c in spec.column_names if c not in ignored]
         on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in key_cols)
+        if within is not None:
+            pruned = partition_predicate(spec, within)
+            on = f"{pruned} AND {on}"
+            if delete_missing_where:
+                delete_missing_where = f"({delete_missing_where}) AND {pruned}"
         changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
         target = DeltaTable.forPath(self.spark, self.path(fqn))
         before = int(self._latest(fqn)["version"])

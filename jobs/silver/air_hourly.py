@@ -1,7 +1,11 @@
 """silver.air_hourly: every air source conformed to one row per station and hour.
 
-Every source is first reshaped to long cells (station_id, ts, column, text, scale, lineage),
-then one pivot makes the rows. Conventions (README, "Time and units"):
+The flat feeds (one line per station and hour: UCI, KDD, the provincial, county and township
+tiers) become wide rows directly, values in the standard units; the CNEMC archive (one line per
+pollutant type, a column per station) becomes long cells, each a row with only its column set.
+One aggregation by station and hour then makes the rows (it also merges a station-hour that
+arrives twice). Only rows holding a cell that is not a number are melted to cells, for the
+cell-by-cell refusals. Conventions (README, "Time and units"):
 - cnemc-archive: date/hour in Beijing time, the value at hour h is the mean of the hour ending
   at h, so ts = that hour in UTC. Units already standard.
 - uci-beijing: year/month/day/hour in Beijing time, taken with the same convention; CO arrives
@@ -15,11 +19,12 @@ in silver.stations are refused.
 from __future__ import annotations
 
 import logging
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.air_tiers import county_cells, provincial_cells, township_cells
+from jobs.silver.air_tiers import Columns, county_base, provincial_base, township_base
 from jobs.silver.conform import (
     LINEAGE_COLS,
     beijing_to_utc,
@@ -27,6 +32,7 @@ from jobs.silver.conform import (
     invalid_number,
     melt,
     month_local,
+    months_of,
     refusals,
     unknown_stations,
 )
@@ -58,7 +64,7 @@ def cnemc_cells(bronze: DataFrame) -> DataFrame:
     ).where(F.col("column").isNotNull())
 
 
-def uci_cells(bronze: DataFrame, aliases: DataFrame) -> DataFrame:
+def uci_base(bronze: DataFrame, aliases: DataFrame) -> tuple[DataFrame, Columns]:
     site = aliases.where("source = 'uci-beijing'").select(F.col("source_station").alias("station"), "station_id")
     local = F.make_timestamp(F.col("year").cast("int"), F.col("month").cast("int"), F.col("day").cast("int"),
                              F.col("hour").cast("int"), F.lit(0), F.lit(0))
@@ -67,13 +73,44 @@ def uci_cells(bronze: DataFrame, aliases: DataFrame) -> DataFrame:
         beijing_to_utc(local).alias("ts"),
         *POLLUTANTS, *LINEAGE_COLS,
     )
-    return melt(base, {p: (p, 0.001, "co ug/m3") if p == "co" else (p, 1.0, None) for p in POLLUTANTS})
+    return base, {p: (p, 0.001, "co ug/m3") if p == "co" else (p, 1.0, None) for p in POLLUTANTS}
 
 
-def kdd_cells(bronze: DataFrame) -> DataFrame:
+def kdd_base(bronze: DataFrame) -> tuple[DataFrame, Columns]:
     ts = F.coalesce(F.to_timestamp("time", "yyyy-MM-dd HH:mm:ss"), F.to_timestamp("time", "yyyy/M/d H:mm"))
     base = bronze.select("station_id", ts.alias("ts"), *POLLUTANTS, *LINEAGE_COLS)
-    return melt(base, {p: (p, 1.0, None) for p in POLLUTANTS})
+    return base, {p: (p, 1.0, None) for p in POLLUTANTS}
+
+
+def _number(text: Column, scale: Column) -> Column:
+    return F.trim(text).try_cast("double") * scale
+
+
+def wide(base: DataFrame, columns: Columns) -> DataFrame:
+    """A flat feed's rows in the standard units, one column per VALUE_COLS entry (null where the
+    feed has none); source_unit is the feed's non-standard unit (the greatest, as for cells)."""
+    units = [unit for _, _, unit in columns.values() if unit]
+    values = {target: _number(F.col(src), F.lit(scale)) for target, (src, scale, _) in columns.items()}
+    return base.select(
+        "station_id", "ts",
+        *[values.get(c, F.lit(None).cast("double")).alias(c) for c in VALUE_COLS],
+        F.lit(max(units) if units else None).cast("string").alias("source_unit"),
+        *LINEAGE_COLS,
+    )
+
+
+def sparse_wide(cells: DataFrame) -> DataFrame:
+    """Long cells as wide rows with only the cell's own column set, so they aggregate with wide rows."""
+    value = _number(F.col("text"), F.col("scale"))
+    return cells.select("station_id", "ts", *[F.when(F.col("column") == c, value).alias(c) for c in VALUE_COLS],
+                        "source_unit", *LINEAGE_COLS)
+
+
+def suspect_cells(base: DataFrame, columns: Columns, missing: tuple[str, ...]) -> DataFrame:
+    """The cells of the rows holding at least one cell that is not a number: melting only those
+    keeps the refusal check off the bulk of a large feed."""
+    suspect = reduce(lambda a, b: a | b, [invalid_number(F.col(src), missing) for src, _, _ in columns.values()])
+    return melt(base.where(suspect), columns)
 
 
 def bad_cells(cells: DataFrame, missing: tuple[str, ...]) -> DataFrame:
@@ -85,16 +122,22 @@ def bad_cells(cells: DataFrame, missing: tuple[str, ...]) -> DataFrame:
     )
 
 
-def bad_times(cells: DataFrame) -> DataFrame:
-    bad = cells.where(F.col("ts").isNull()).groupBy("station_id", *LINEAGE_COLS).agg(F.count("*").alias("n"))
+def bad_times(rows: DataFrame) -> DataFrame:
+    """One refusal per station and line whose time does not read (rows or cells)."""
+    bad = rows.where(F.col("ts").isNull()).groupBy("station_id", *LINEAGE_COLS).agg(F.count("*").alias("n"))
     return refusals(bad, F.lit("time not readable"), F.col("station_id"))
 
 
 def to_rows(cells: DataFrame) -> DataFrame:
-    """Long cells -> one row per station and hour (single aggregation, no join)."""
-    value = F.trim(F.col("text")).try_cast("double") * F.col("scale")
-    cells = cells.where(F.col("ts").isNotNull()).withColumn("value", value)
-    aggs: list[Column] = [F.max(F.when(F.col("column") == c, F.col("value"))).alias(c) for c in VALUE_COLS]
+    """Long cells -> one row per station and hour."""
+    return rows_of(sparse_wide(cells))
+
+
+def rows_of(wide_rows: DataFrame) -> DataFrame:
+    """Wide rows (flat feeds, or cells as sparse rows) -> one row per station and hour: a single
+    aggregation, no join; a value that arrives twice keeps the greater, lineage the first."""
+    wide_rows = wide_rows.where(F.col("ts").isNotNull())
+    aggs: list[Column] = [F.max(c).alias(c) for c in VALUE_COLS]
     aggs += [
         F.min("source").alias("source"),
         F.min("source_file").alias("source_file"),
@@ -103,38 +146,39 @@ def to_rows(cells: DataFrame) -> DataFrame:
         F.min("ingested_at").alias("ingested_at"),
         F.max("source_unit").alias("source_unit"),
     ]
-    rows = cells.groupBy("station_id", "ts").agg(*aggs)
+    rows = wide_rows.groupBy("station_id", "ts").agg(*aggs)
     return rows.withColumn("month", month_local(F.col("ts"))).withColumn("status", F.lit("preliminary"))
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Conform new bronze batches (all bronze when batches is None) into silver.air_hourly."""
     stations = lake.read("silver.stations")
-    parts = []
+    parts: list[tuple[DataFrame, DataFrame]] = []  # (wide rows, refusals)
     if (rows := bronze_rows(lake, "bronze.cnemc_hourly", "cnemc-archive", batches)) is not None:
-        parts.append((cnemc_cells(rows), ("",)))
+        cells = cnemc_cells(rows)
+        parts.append((sparse_wide(cells), bad_cells(cells, ("",)).unionByName(bad_times(cells))))
+    flat: list[tuple[DataFrame, Columns, tuple[str, ...]]] = []
     if (rows := bronze_rows(lake, "bronze.uci_hourly", "uci-beijing", batches)) is not None:
-        parts.append((uci_cells(rows, lake.read("silver.station_aliases")), ("", "NA")))
+        flat.append((*uci_base(rows, lake.read("silver.station_aliases")), ("", "NA")))
     if (rows := bronze_rows(lake, "bronze.kdd_aq", "kdd2018", batches)) is not None:
-        parts.append((kdd_cells(rows), ("",)))
-    for table, adapter, cells_of in (("bronze.provincial_air", "provincial-air", provincial_cells),
-                                     ("bronze.county_air", "county-air", county_cells),
-                                     ("bronze.township_sensors", "township-sensors", township_cells)):
+        flat.append((*kdd_base(rows), ("",)))
+    for table, adapter, base_of in (("bronze.provincial_air", "provincial-air", provincial_base),
+                                    ("bronze.county_air", "county-air", county_base),
+                                    ("bronze.township_sensors", "township-sensors", township_base)):
         if (rows := bronze_rows(lake, table, adapter, batches)) is not None:
-            parts.append((cells_of(rows), ("",)))
+            flat.append((*base_of(rows), ("",)))
+    for base, columns, missing in flat:
+        parts.append((wide(base, columns), bad_cells(suspect_cells(base, columns, missing), missing).unionByName(bad_times(base))))
     if not parts:
         return {"rows_in": 0}
-    cells = None
-    refused = None
-    for part, missing in parts:
-        r = bad_cells(part, missing).unionByName(bad_times(part))
-        cells = part if cells is None else cells.unionByName(part)
-        refused = r if refused is None else refused.unionByName(r)
-    cells, unknown = unknown_stations(cells, stations)
+    wide_rows = reduce(DataFrame.unionByName, [w for w, _ in parts])
+    refused = reduce(DataFrame.unionByName, [r for _, r in parts])
+    wide_rows, unknown = unknown_stations(wide_rows, stations)
     refused = refused.unionByName(unknown)
+    months = months_of(wide_rows)
     # status is the auditors' (smartmon audit): the same values arriving again keep it; a
     # corrected value sets the row back to preliminary.
-    result = lake.merge(to_rows(cells), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"})
+    result = lake.merge(rows_of(wide_rows), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"}, within={"month": months})
     q = quarantine(lake, refused, stage="silver.air_hourly")
     summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == "bronze.quarantine" else 0}
     log.info("silver.air_hourly: %s", summary)

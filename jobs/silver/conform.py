@@ -34,6 +34,14 @@ def bronze_rows(lake: Lake, table: str, adapter: str, batches: dict[str, list[st
     return lake.read(table).where(F.col("batch_id").isin(ids))
 
 
+def months_of(rows: DataFrame, ts: str = "ts") -> list[str]:
+    """The Beijing months (the tables' partition) rows with a readable time fall in, for
+    Lake.merge(within=...): a scan with a tiny aggregation, cheaper than the whole-table read
+    of a MERGE that does not know its partitions."""
+    found = rows.where(F.col(ts).isNotNull()).select(month_local(F.col(ts)).alias("m")).distinct().collect()
+    return sorted(r.m for r in found)
+
+
 def refusals(rows: DataFrame, reason: Column, payload: Column) -> DataFrame:
     """Rows refused in silver, shaped for smartmon.lineage.quarantine."""
     return rows.select(reason.alias("reason"), payload.alias("raw_payload"), *LINEAGE_COLS)

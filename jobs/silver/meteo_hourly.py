@@ -10,7 +10,7 @@ import math
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, month_local, unknown_stations
+from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, month_local, months_of, unknown_stations
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -78,7 +78,8 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     for p in parts[1:]:
         rows = rows.unionByName(p)
     rows, refused = unknown_stations(rows.where(F.col("ts").isNotNull()), lake.read("silver.stations"))
+    months = months_of(rows)
     rows = with_uv(rows).withColumn("month", month_local(F.col("ts"))).dropDuplicates(["station_id", "ts"])
-    result = lake.merge(rows, "silver.meteo_hourly")
+    result = lake.merge(rows, "silver.meteo_hourly", within={"month": months})
     q = quarantine(lake, refused, stage="silver.meteo_hourly")
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}

@@ -133,3 +133,22 @@ def test_reingest_changes_nothing(lake, sim):
 def test_new_tables_read_back_with_delta_rs(lake, sim):
     for t in NEW_TABLES:
         assert DeltaTable(lake.path(t)).to_pyarrow_table().num_rows == lake.read(t).count(), t
+
+
+@pytest.mark.parametrize("adapter", ["provincial-air", "county-air", "township-sensors"])
+def test_wide_rows_equal_the_long_cell_path(lake, sim, adapter):
+    """The flat feeds skip melting to cells (a 6x smaller shuffle); the rows they give must equal
+    what the cell path (melt, then one row per station and hour) gives on the same bronze rows."""
+    from chispa import assert_df_equality
+
+    from jobs.silver import air_tiers
+    from jobs.silver.air_hourly import rows_of, to_rows, wide
+    from jobs.silver.conform import melt
+
+    table, base_of = {"provincial-air": ("bronze.provincial_air", air_tiers.provincial_base),
+                      "county-air": ("bronze.county_air", air_tiers.county_base),
+                      "township-sensors": ("bronze.township_sensors", air_tiers.township_base)}[adapter]
+    base, columns = base_of(lake.read(table))
+    got, want = rows_of(wide(base, columns)), to_rows(melt(base, columns))
+    assert want.count() > 100
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
