@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from delta.tables import DeltaTable
 
@@ -91,11 +90,11 @@ def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: boo
 def prune_sharing_cache(lake: Lake, retention_hours: float = DEFAULT_RETENTION_HOURS) -> int:
     """Files the sharing server cached for versions older than the retention (a local lake only:
     the sharing server serves a lake on this file system)."""
-    from smartmon.config import is_local_uri
+    from smartmon.config import is_local_uri, local_dir
     from smartmon.sharing.provider import STATE_DIR
     from smartmon.sharing.prune import prune
 
     if not is_local_uri(lake.cfg.lake):
         return 0
-    stats = prune(Path(lake.cfg.lake.removeprefix("file://")) / STATE_DIR / "cache", retention_hours)
+    stats = prune(local_dir(lake.cfg.lake) / STATE_DIR / "cache", retention_hours)
     return stats.files_removed

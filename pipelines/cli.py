@@ -143,24 +143,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     runs = lake.read("gold.pipeline_runs")
     if args.date:
         runs = runs.where(F.col("run_date") == F.lit(args.date))
-    latest = runs.orderBy(F.col("started_at").desc()).select("run_id").first()
-    if latest is None:
-        print(f"no runs recorded {what}: run `smartmon nightly --date {args.date or 'YYYY-MM-DD'}`")
-        return STATUS_NO_RUN
     rows = (
-        runs.orderBy("started_at", ascending=False)
-        .limit(args.limit)
+        runs.orderBy(F.col("started_at").desc())
+        .limit(max(1, args.limit))
         .select("run_id", "task", "attempt", "status", "started_at", "ended_at", "rows_out", "error")
         .collect()
     )
+    if not rows:
+        print(f"no runs recorded {what}: run `smartmon nightly --date {args.date or 'YYYY-MM-DD'}`")
+        return STATUS_NO_RUN
+    latest = rows[0].run_id
     for r in rows:
         took = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else 0
         print(f"{r.run_id:40s} {r.task:26s} #{r.attempt} {r.status:8s} {took:6.1f}s rows_out={r.rows_out} {r.error or ''}")
-    last = runs.where(F.col("run_id") == latest.run_id).select("task", "status").collect()
+    last = runs.where(F.col("run_id") == latest).select("task", "status").collect()
     code = run_verdict(r.status for r in last)
     failed = sorted({r.task for r in last if r.status == "failed"})
     tasks = len({r.task for r in last})
-    print(f"latest run {latest.run_id}: {tasks} task{'s' if tasks != 1 else ''}, "
+    print(f"latest run {latest}: {tasks} task{'s' if tasks != 1 else ''}, "
           + (f"failed: {', '.join(failed)}" if failed else "none failed"))
     return code
 

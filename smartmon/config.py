@@ -48,6 +48,11 @@ def is_local_uri(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
 
 
+def local_dir(uri: str) -> Path:
+    """A local URI (a path or file://...) as a folder; callers check is_local_uri first."""
+    return Path(uri.removeprefix("file://"))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a job needs to know about where it runs."""
@@ -72,7 +77,7 @@ class Settings:
         if not is_local_uri(self.landing):
             raise ConfigError(f"landing zone {self.landing} (profile {self.profile}) is not a local folder: the source "
                               "adapters read landing files on the driver; mount it and set SMARTMON_LANDING to the mount point")
-        return Path(self.landing.removeprefix("file://"))
+        return local_dir(self.landing)
 
     @property
     def is_local(self) -> bool:

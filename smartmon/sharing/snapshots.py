@@ -18,7 +18,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
-from smartmon.config import is_local_uri
+from smartmon.config import is_local_uri, local_dir
 from smartmon.errors import ConfigError
 from smartmon.sharing.errors import InvalidRequest, NotFound, SharingError
 
@@ -53,7 +53,7 @@ def local_lake_root(lake: str) -> Path:
     """The lake root as a local folder: file serving and the sharing state need one (a mounted S3 or HDFS works)."""
     if not is_local_uri(lake):
         raise ConfigError(f"sharing serves files from a local or mounted lake, and {lake} is remote: mount it and pass --lake /mount/point")
-    root = Path(lake.removeprefix("file://")).resolve()
+    root = local_dir(lake).resolve()
     if not root.is_dir():
         raise ConfigError(f"lake {root} does not exist: build it first (make demo) or pass --lake PATH")
     return root
