@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -50,8 +51,6 @@ def make_input(folder: Path, rows: int, seed: int = 2019) -> int:
 
 
 def run_smartmon(folder: Path, lake_dir: Path) -> dict:
-    import os
-
     os.environ["SMARTMON_LAKE"] = str(lake_dir)
     from jobs.bronze import county_air, station_lists
     from jobs.bronze.ingest import ingest_adapter
@@ -118,7 +117,7 @@ def main(rows: int) -> None:
              "reference": f"DuckDB {d['seconds']:.1f} s", "ratio": f"{s_time / d['seconds']:.2f}",
              "notes": "one run each; target <= 3; smartmon also writes bronze Delta + quarantine, DuckDB writes Parquet only"},
             {"case": "peak memory (process tree)", "smartmon": f"{s_mem:,.0f} MiB", "reference": f"{d_mem:,.0f} MiB",
-             "ratio": f"{s_mem / d_mem:.2f}", "notes": "Spark: Python driver + JVM (driver memory 4g)"},
+             "ratio": f"{s_mem / d_mem:.2f}", "notes": f"Spark: Python driver + JVM (driver memory {os.environ.get('SMARTMON_DRIVER_MEMORY', '6g')})"},
             {"case": "rows", "smartmon": f"read {s['read']:,}, refused {s['quarantined']:,}, silver {s['silver_rows']:,}",
              "reference": f"read {d['read']:,}, refused {d['rejects']:,}, out {d['rows']:,}", "ratio": "",
              "notes": "both must agree"},

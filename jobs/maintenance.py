@@ -4,7 +4,8 @@ MERGE-heavy nightly jobs leave many small files; readers (delta-rs, Polars, the 
 server) pay for every one. OPTIMIZE rewrites them without changing contents; VACUUM then
 removes files no version within the retention still needs (default 7 days, Delta's own
 safety floor), so time travel keeps working over that window. The sharing server's per-area
-cache (`<lake>/_sharing/cache`) is pruned by the same retention.
+cache (`<lake>/_sharing/cache`) is pruned by the same retention, and bronze's staging folders
+(`<lake>/_staging`) that a killed ingest left behind once a day old.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from delta.tables import DeltaTable
 
+from jobs.bronze.handoff import prune_stale, stage_root
 from smartmon import catalog
 from smartmon.io import Lake, with_retry
 
@@ -82,9 +84,11 @@ def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: boo
     done = [maintain(lake, s.fqn, zorder=zorder, retention_hours=retention_hours, force=force)
             for s in catalog.all_tables() if s.layer in layers and lake.exists(s.fqn)]
     pruned = prune_sharing_cache(lake, retention_hours)
+    staging = stage_root(lake.cfg)
+    stale = prune_stale(staging) if staging else 0
     return {"tables": len(done), "files_removed": sum(m.files_removed for m in done),
             "files_added": sum(m.files_added for m in done), "files_vacuumed": sum(m.vacuumed for m in done),
-            "sharing_cache_files_pruned": pruned}
+            "sharing_cache_files_pruned": pruned, "staging_folders_pruned": stale}
 
 
 def prune_sharing_cache(lake: Lake, retention_hours: float = DEFAULT_RETENTION_HOURS) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -36,12 +38,15 @@ from jobs.bronze import (
     uci_beijing,
     water_auto,
 )
+from jobs.bronze.handoff import arrow_frame, stage_root
 from smartmon import ledger
 from smartmon.errors import InputError
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
 
 log = logging.getLogger(__name__)
+
+PARSE_THREADS = min(4, os.cpu_count() or 2)
 
 REAL = (cnemc_archive, uci_beijing, kdd2018, kdd2018_meo, water_auto, hj212, epa_pmf)
 # feeds of the tiers and sources with no public data here (`smartmon simulate` writes them)
@@ -126,6 +131,13 @@ def _known_files(lake: Lake, source: str) -> dict[str, str]:
     return {r.file_sha256: r.source_file for r in rows.select("file_sha256", "source_file").collect()}
 
 
+def _with_lineage(rows: pa.Table, source: str, source_file: str, batch: str, ingested_at) -> pa.Table:
+    n = rows.num_rows
+    for name, value in (("source", source), ("source_file", source_file), ("batch_id", batch)):
+        rows = rows.append_column(name, pa.array([value] * n, type=pa.string()))
+    return rows.append_column("ingested_at", pa.array([ingested_at] * n, type=pa.timestamp("us")))
+
+
 def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> IngestReport:
     spark = lake.spark
     known = _known_files(lake, adapter.NAME)
@@ -153,28 +165,26 @@ def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> Ingest
     batch = batch_id_for(adapter.NAME, [sha for _, sha in todo] + [r[0] for r in dup_rows])
     ingested_at = now_utc()
     tables, rejects = [], list(dup_rows)
-    for i, (path, sha) in enumerate(todo, start=1):
-        parsed = adapter.parse(path)
-        n = parsed.rows.num_rows
-        t = parsed.rows
-        for name, value, typ in (("source", adapter.NAME, pa.string()), ("source_file", str(path), pa.string()),
-                                 ("batch_id", batch, pa.string())):
-            t = t.append_column(name, pa.array([value] * n, type=typ))
-        t = t.append_column("ingested_at", pa.array([ingested_at] * n, type=pa.timestamp("us")))
-        tables.append(t)
-        rejects += [(str(path), line, raw, reason) for line, raw, reason in parsed.rejects]
-        reports.append(FileReport(str(path), sha, "ingested", parsed.records_read, parsed.records_accepted, len(parsed.rejects)))
-        if parsed.rejects:
-            first = parsed.rejects[0]
-            log.warning("%s:%s: %s (%d refused in this file)", path, first[0], first[2], len(parsed.rejects))
-        if i % 10 == 0 or i == len(todo):
-            log.info("%s: parsed %d/%d files", adapter.NAME, i, len(todo))
+    # Arrow's CSV reader releases the GIL: files parse side by side on the driver's cores.
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+        results = pool.map(adapter.parse, [path for path, _ in todo])
+        for i, ((path, sha), parsed) in enumerate(zip(todo, results, strict=True), start=1):
+            tables.append(_with_lineage(parsed.rows, adapter.NAME, str(path), batch, ingested_at))
+            rejects += [(str(path), line, raw, reason) for line, raw, reason in parsed.rejects]
+            reports.append(FileReport(str(path), sha, "ingested", parsed.records_read, parsed.records_accepted, len(parsed.rejects)))
+            if parsed.rejects:
+                first = parsed.rejects[0]
+                log.warning("%s:%s: %s (%d refused in this file)", path, first[0], first[2], len(parsed.rejects))
+            if i % 10 == 0 or i == len(todo):
+                log.info("%s: parsed %d/%d files", adapter.NAME, i, len(todo))
 
     versions: dict[str, int] = {}
     tables = [t for t in tables if t.num_rows]
     if tables:
         data = pa.concat_tables(tables, promote_options="default")
-        result = lake.append(spark.createDataFrame(data), adapter.BRONZE, txn=(batch, 0))
+        del tables
+        with arrow_frame(spark, data, stage_root(lake.cfg)) as frame:
+            result = lake.append(frame, adapter.BRONZE, txn=(batch, 0))
         versions[adapter.BRONZE] = result.version
     if rejects:
         q = spark.createDataFrame(rejects, "source_file string, source_line bigint, raw_payload string, reason string")
