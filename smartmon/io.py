@@ -61,7 +61,8 @@ def partition_predicate(spec: TableSpec, within: Mapping[str, Iterable[str]], al
             raise TableError(f"{spec.fqn}: partition value(s) {bad[:3]} of {col} cannot be a SQL literal here")
         if not vals:
             return "false"
-        terms.append(f"{alias}.`{col}` IN ({', '.join(repr(v) for v in vals)})")
+        prefix = f"{alias}." if alias else ""
+        terms.append(f"{prefix}`{col}` IN ({', '.join(repr(v) for v in vals)})")
     return " AND ".join(terms) or "true"
 
 
@@ -232,6 +233,7 @@ class Lake:
         ignore_in_compare: Iterable[str] = VOLATILE,
         delete_missing_where: str | None = None,
         within: Mapping[str, Iterable[str]] | None = None,
+        keys_unique: bool = False,
     ) -> WriteResult:
         """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
         re-running a job with the same input changes no row; the Delta log keeps the history of
@@ -241,7 +243,14 @@ class Lake:
         within names the partition values the source rows fall in (e.g. {"month": [...]}): only
         those partitions are read and touched, instead of the whole table. The partition must
         follow from the keys (month from ts), or a key arriving in another partition would be
-        inserted twice; with delete_missing_where, only rows within are deleted."""
+        inserted twice; with delete_missing_where, only rows within are deleted.
+
+        keys_unique is the caller's word that the source has one row per key (an aggregation by
+        the keys made it). Then, when the target holds no row within the partitions, the rows
+        are written by a partition overwrite instead of a MERGE: the same rows, without the
+        MERGE's materialized copy of the source and its join (the first load of a month of a
+        tier feed is all inserts). A commit conflict re-checks, and a partition that filled
+        meanwhile goes the MERGE way."""
         spec = self.ensure(fqn)
         key_cols = list(keys or spec.keys)
         if not key_cols:
@@ -260,6 +269,11 @@ class Lake:
         before = int(self._latest(fqn)["version"])
 
         def run() -> None:
+            if keys_unique and within is not None and pruned != "false" and not delete_missing_where \
+                    and self._empty_within(fqn, spec, within):
+                data.write.format("delta").mode("overwrite").option("replaceWhere", partition_predicate(spec, within, alias="")) \
+                    .save(self.path(fqn))
+                return
             builder = (
                 target.alias("t")
                 .merge(data.alias("s"), on)
@@ -277,6 +291,10 @@ class Lake:
                 raise TableError(f"{fqn}: the rows to merge repeat a key {key_cols}; deduplicate first") from exc
             raise
         return self._record(fqn, before)
+
+    def _empty_within(self, fqn: str, spec: TableSpec, within: Mapping[str, Iterable[str]]) -> bool:
+        """No target row in the partitions (a partition-pruned look at one row)."""
+        return not self.read(fqn).where(partition_predicate(spec, within, alias="")).limit(1).collect()
 
     def update(self, fqn: str, condition: str, assignments: dict[str, str]) -> WriteResult:
         """UPDATE rows matching a SQL condition (used for status changes such as audits)."""

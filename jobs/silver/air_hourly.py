@@ -178,7 +178,8 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     months = months_of(wide_rows)
     # status is the auditors' (smartmon audit): the same values arriving again keep it; a
     # corrected value sets the row back to preliminary.
-    result = lake.merge(rows_of(wide_rows), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"}, within={"month": months})
+    result = lake.merge(rows_of(wide_rows), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"}, within={"month": months},
+                        keys_unique=True)
     q = quarantine(lake, refused, stage="silver.air_hourly")
     summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == "bronze.quarantine" else 0}
     log.info("silver.air_hourly: %s", summary)

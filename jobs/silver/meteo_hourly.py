@@ -80,6 +80,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     rows, refused = unknown_stations(rows.where(F.col("ts").isNotNull()), lake.read("silver.stations"))
     months = months_of(rows)
     rows = with_uv(rows).withColumn("month", month_local(F.col("ts"))).dropDuplicates(["station_id", "ts"])
-    result = lake.merge(rows, "silver.meteo_hourly", within={"month": months})
+    result = lake.merge(rows, "silver.meteo_hourly", within={"month": months}, keys_unique=True)
     q = quarantine(lake, refused, stage="silver.meteo_hourly")
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}

@@ -5,6 +5,7 @@ from chispa import assert_df_equality
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import Row
+from pyspark.sql import functions as F
 
 from smartmon.errors import TableError
 
@@ -62,3 +63,69 @@ def test_tables_are_created_with_declared_properties(lake, spark):
     assert detail.properties["delta.enableChangeDataFeed"] == "true"
     assert detail.properties["delta.enableDeletionVectors"] == "false"
     assert "deletionVectors" not in (detail.tableFeatures or [])
+
+
+def _air(lake, spark, rows):
+    """silver.air_hourly rows (station, day of January or February 2019, hour, pm25)."""
+    from datetime import datetime
+
+    spec = lake.ensure("silver.air_hourly")
+    recs = []
+    for station, month, day, hour, pm25 in rows:
+        ts = datetime(2019, month, day, hour)
+        recs.append({**dict.fromkeys(spec.column_names), "station_id": station, "ts": ts, "month": f"2019-{month:02d}",
+                     "pm25": pm25, "status": "preliminary", "source": "test", "source_line": 1})
+    return spark.createDataFrame(recs, spec.schema)
+
+
+def test_first_load_of_a_month_is_a_partition_write_and_reloads_merge(spark, settings, tmp_path):
+    """keys_unique: an empty month is written without a MERGE; the same rows again change
+    nothing, a corrected value updates its row, and the table equals the MERGE-only one."""
+    import dataclasses
+
+    from smartmon.io import Lake
+
+    fast = Lake(spark, dataclasses.replace(settings, lake=str(tmp_path / "fast")))
+    plain = Lake(spark, dataclasses.replace(settings, lake=str(tmp_path / "plain")))
+    fqn = "silver.air_hourly"
+    loads = [
+        ([("s1", 1, 5, 3, 10.0), ("s2", 1, 5, 3, 20.0)], ["2019-01"]),  # empty table: a partition write
+        ([("s1", 1, 5, 3, 10.0), ("s2", 1, 5, 3, 20.0)], ["2019-01"]),  # the same rows: nothing changes
+        ([("s1", 1, 5, 3, 11.0), ("s3", 1, 5, 3, 30.0)], ["2019-01"]),  # a correction and a new station
+        ([("s1", 2, 1, 0, 40.0)], ["2019-02"]),  # a new month beside a filled one: a partition write
+    ]
+    ops = []
+    for rows, months in loads:
+        ops.append(fast.merge(_air(fast, spark, rows), fqn, within={"month": months}, keys_unique=True))
+        plain.merge(_air(plain, spark, rows), fqn, within={"month": months})
+    assert [(r.operation == "WRITE", r.rows_inserted, r.rows_updated) for r in ops] == [
+        (True, 2, 0), (False, 0, 0), (False, 1, 1), (True, 1, 0)]
+    order = ["station_id", "ts"]
+    assert_df_equality(fast.read(fqn).orderBy(order), plain.read(fqn).orderBy(order), ignore_nullable=True)
+
+
+def test_staged_arrow_rows_equal_create_dataframe(spark, settings, tmp_path, monkeypatch):
+    """A large parsed batch goes to Spark through Parquet files in the lake's _staging folder:
+    the same rows and types as createDataFrame, and the folder is gone afterwards."""
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from jobs.bronze import handoff
+
+    n = 2_500
+    table = pa.table({"station_code": pa.array([f"s{i % 7}" for i in range(n)]), "pm25": pa.array([str(i) for i in range(n)]),
+                      "source_line": pa.array(range(2, n + 2), type=pa.int64()),
+                      "fields": pa.array([[("k", str(i))] for i in range(n)], type=pa.map_(pa.string(), pa.string())),
+                      "empty": pa.nulls(n),  # Arrow's null type (an all-empty column)
+                      "ingested_at": pa.array([datetime(2019, 1, 5, 3)] * n, type=pa.timestamp("us"))})
+    monkeypatch.setattr(handoff, "STAGE_MIN_ROWS", 1_000)
+    monkeypatch.setattr(handoff, "PART_ROWS", 1_000)
+    root = tmp_path / "_staging"
+    with handoff.arrow_frame(spark, table, None) as direct, handoff.arrow_frame(spark, table, root) as staged:
+        assert len(list(root.iterdir())) == 1 and len(list(next(root.iterdir()).glob("*.parquet"))) == 3
+        cols = [F.col(c) for c in table.column_names[:-2]] + [F.col("empty").cast("string"), F.col("ingested_at").cast("timestamp")]
+        assert_df_equality(staged.select(cols).orderBy("source_line"), direct.select(cols).orderBy("source_line"), ignore_nullable=True)
+    assert list(root.iterdir()) == []
+    with handoff.arrow_frame(spark, table.slice(0, 10), root) as small:  # below the threshold: no files
+        assert small.count() == 10 and list(root.iterdir()) == []
