@@ -267,12 +267,15 @@ class Lake:
         changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
         target = DeltaTable.forPath(self.spark, self.path(fqn))
         before = int(self._latest(fqn)["version"])
+        # the partition-write path's predicate on the table's own columns, or None when it does not apply
+        bare = None
+        if keys_unique and within is not None and not delete_missing_where:
+            bare = partition_predicate(spec, within, alias="")
+            bare = None if bare == "false" else bare
 
         def run() -> None:
-            if keys_unique and within is not None and pruned != "false" and not delete_missing_where \
-                    and self._empty_within(fqn, spec, within):
-                data.write.format("delta").mode("overwrite").option("replaceWhere", partition_predicate(spec, within, alias="")) \
-                    .save(self.path(fqn))
+            if bare and self._empty_within(fqn, bare):
+                data.write.format("delta").mode("overwrite").option("replaceWhere", bare).save(self.path(fqn))
                 return
             builder = (
                 target.alias("t")
@@ -292,9 +295,9 @@ class Lake:
             raise
         return self._record(fqn, before)
 
-    def _empty_within(self, fqn: str, spec: TableSpec, within: Mapping[str, Iterable[str]]) -> bool:
+    def _empty_within(self, fqn: str, predicate: str) -> bool:
         """No target row in the partitions (a partition-pruned look at one row)."""
-        return not self.read(fqn).where(partition_predicate(spec, within, alias="")).limit(1).collect()
+        return not self.read(fqn).where(predicate).limit(1).collect()
 
     def update(self, fqn: str, condition: str, assignments: dict[str, str]) -> WriteResult:
         """UPDATE rows matching a SQL condition (used for status changes such as audits)."""
