@@ -89,8 +89,8 @@ def _number(text: Column, scale: Column) -> Column:
 def wide(base: DataFrame, columns: Columns, missing: tuple[str, ...] = ("",)) -> DataFrame:
     """A flat feed's rows in the standard units, one column per VALUE_COLS entry (null where the
     feed has none); source_unit is the feed's non-standard unit (the greatest, as for cells);
-    bad lists the cells that are not a number (null when none), computed in the same pass as
-    the values so the refusals need no second read of bronze."""
+    bad lists the cells that are not a number (null when none), from the same parse as the
+    values, so the refusals need no melt of the suspect rows to cells."""
     units = [unit for _, _, unit in columns.values() if unit]
     values = {target: _number(F.col(src), F.lit(scale)) for target, (src, scale, _) in columns.items()}
     invalid = {target: invalid_number(F.col(src), missing) for target, (src, _, _) in columns.items()}

@@ -3,13 +3,16 @@
 One row per station and hour takes an aggregation over millions of rows. Spark aggregates by
 hash only when every aggregation buffer is fixed-width; a single min() over a string (the source
 file, the batch id, the unit) makes it sort all the rows instead, twice (before the partial and
-the final aggregation): at 2 M rows the sort-based aggregation took 13 s against 5.5 s by hash.
+the final aggregation): at 2 M rows the sort-based aggregation took 13 s against 5.5 s by hash
+(silver.air_hourly 53 s -> 48.5 s). At 10 M distinct station-hours the hash map spills and the
+job takes the same time either way (168.5 s against 168.9 s).
 
 So the lineage strings are coded before the aggregation and decoded after it. The files of a
 conformation are few (one code per source, file and batch, from a small distinct scan), so a
 row's lineage packs into one long: file code in the high 32 bits, source line + 1 in the low
 (0 = no line). min() of that long keeps one row's lineage whole (the first file, then its first
-line) where independent min()s of each column could mix two rows. Units, likewise, become their
+line) where independent min()s of each column could mix two rows: a station-hour sent in
+two files pointed at one file's name and the other file's line. Units, likewise, become their
 rank among the units present, so max() of the rank is max() of the unit.
 """
 
