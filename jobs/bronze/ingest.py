@@ -132,10 +132,11 @@ def _known_files(lake: Lake, source: str) -> dict[str, str]:
 
 
 def _with_lineage(rows: pa.Table, source: str, source_file: str, batch: str, ingested_at) -> pa.Table:
+    """The file's rows with its lineage columns (constant per file: pa.repeat, no per-row list)."""
     n = rows.num_rows
     for name, value in (("source", source), ("source_file", source_file), ("batch_id", batch)):
-        rows = rows.append_column(name, pa.array([value] * n, type=pa.string()))
-    return rows.append_column("ingested_at", pa.array([ingested_at] * n, type=pa.timestamp("us")))
+        rows = rows.append_column(name, pa.repeat(pa.scalar(value, pa.string()), n))
+    return rows.append_column("ingested_at", pa.repeat(pa.scalar(ingested_at, pa.timestamp("us")), n))
 
 
 def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> IngestReport:

@@ -35,7 +35,7 @@ from jobs.silver.conform import (
     refusals,
     unknown_stations,
 )
-from jobs.silver.packed_lineage import LineageCodes, codes_of, lineage_facts
+from jobs.silver.packed_lineage import FACTS, LineageCodes, codes_of, lineage_facts
 from smartmon.io import VOLATILE, Lake
 from smartmon.lineage import quarantine
 
@@ -174,9 +174,10 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     parsed = reduce(DataFrame.unionByName, parts)
     known, unknown = unknown_stations(parsed, lake.read("silver.stations"))
     known = known.where(F.col("ts").isNotNull())
-    facts = known.select(month_local(F.col("ts")).alias("month"), *lineage_facts(known).columns).distinct().collect()
+    # one small scan for both: the months the rows fall in and the facts of their lineage codes
+    facts = known.select(month_local(F.col("ts")).alias("month"), *FACTS).distinct().collect()
     months = sorted({r.month for r in facts})
-    codes = codes_of((r.source, r.source_file, r.batch_id, r.ingested_at, r.source_unit) for r in facts)
+    codes = codes_of(tuple(r[c] for c in FACTS) for r in facts)
     # status is the auditors' (smartmon audit): the same values arriving again keep it; a
     # corrected value sets the row back to preliminary.
     result = lake.merge(rows_of(known, codes), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"},

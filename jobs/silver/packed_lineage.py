@@ -49,9 +49,12 @@ def codes_of(facts: Iterable[tuple[str, str | None, str | None, datetime | None,
     return LineageCodes(tuple(files), tuple(units))
 
 
+FACTS = ["source", "source_file", "batch_id", "ingested_at", "source_unit"]  # what codes_of reads, in its order
+
+
 def lineage_facts(rows: DataFrame) -> DataFrame:
     """The distinct facts codes_of needs, as a small frame to collect."""
-    return rows.select("source", "source_file", "batch_id", "ingested_at", "source_unit").distinct()
+    return rows.select(*FACTS).distinct()
 
 
 def _files_frame(rows: DataFrame, codes: LineageCodes) -> DataFrame:
