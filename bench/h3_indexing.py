@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 import h3
-import pandas as pd
 import numpy as np
+import pandas as pd
 
 from bench.common import best_of, record
 from smartmon.geo.h3cells import cells

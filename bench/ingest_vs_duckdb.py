@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from smartmon.catalog.names import SILVER_AIR_HOURLY
+
 DEFAULT_ARGS = (10_000_000,)
 DAYS = 14
 
@@ -66,10 +68,10 @@ def run_smartmon(folder: Path, lake_dir: Path) -> dict:
     t0 = time.perf_counter()
     report = ingest_adapter(lake, county_air, sorted((folder / "county-air").glob("*.csv")))
     t1 = time.perf_counter()
-    silver = conform(lake, "silver.air_hourly")
+    silver = conform(lake, SILVER_AIR_HOURLY)
     t2 = time.perf_counter()
     return {"bronze_s": t1 - t0, "silver_s": t2 - t1, "read": report.total("read"), "quarantined": report.total("quarantined"),
-            "silver_rows": lake.read("silver.air_hourly").count(), "silver": silver}
+            "silver_rows": lake.read(SILVER_AIR_HOURLY).count(), "silver": silver}
 
 
 def run_duckdb(folder: Path, out: Path) -> dict:

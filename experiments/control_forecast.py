@@ -25,6 +25,13 @@ from pyspark.sql import functions as F
 
 from features.air_forecast import horizon_rows
 from smartmon.catalog.features import TARGETS, feature_columns
+from smartmon.catalog.names import (
+    FEATURES_AIR_CLIMATOLOGY,
+    FEATURES_AIR_FORECAST,
+    SILVER_AIR_HOURLY,
+    SILVER_METEO_HOURLY,
+    SILVER_QC_FLAGS,
+)
 from smartmon.errors import InputError
 from smartmon.forecast.design import design, model_columns
 from smartmon.forecast.metrics import mean_smape_by_horizon, scores
@@ -36,7 +43,7 @@ BLOCKS = ((1, 12), (13, 24), (25, 36), (37, 48))
 PARAMS = {"n_estimators": 400, "learning_rate": 0.04, "num_leaves": 63, "min_child_samples": 40,
           "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0, "verbose": -1, "n_jobs": 1}
 SMOKE_PARAMS = {**PARAMS, "n_estimators": 60, "learning_rate": 0.1, "num_leaves": 15}
-INPUT_TABLES = ("features.air_forecast", "features.air_climatology", "silver.air_hourly")
+INPUT_TABLES = (FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY, SILVER_AIR_HOURLY)
 FUTURE_WEATHER = ("temp_c", "humidity_pct", "pressure_hpa", "rain_mm", "wind_u", "wind_v")
 
 
@@ -73,21 +80,21 @@ def smoke(cfg: Config, issues: int = 120, tune_trials: int = 2) -> Config:
 
 def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
     """Features x horizons 1-48 with the actual values and the climatology of each target hour."""
-    air = lake.read("silver.air_hourly").where(F.col("source").isin(*cfg.sources))
-    valid = valid_air(air, lake.read("silver.qc_flags"))
+    air = lake.read(SILVER_AIR_HOURLY).where(F.col("source").isin(*cfg.sources))
+    valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
     ids = valid.select("station_id").distinct()
-    feats = lake.read("features.air_forecast").join(ids, "station_id")
+    feats = lake.read(FEATURES_AIR_FORECAST).join(ids, "station_id")
     if cfg.max_issues_per_station:
         from pyspark.sql import Window
 
         w = Window.partitionBy("station_id").orderBy(F.col("issued_at").desc())
         feats = feats.withColumn("_r", F.row_number().over(w)).where(F.col("_r") <= cfg.max_issues_per_station).drop("_r")
     actual = valid.select("station_id", "ts", *[F.col(t).alias(f"actual_{t}") for t in TARGETS])
-    rows = horizon_rows(feats, lake.read("features.air_climatology")).join(actual, ["station_id", "ts"], "left")
+    rows = horizon_rows(feats, lake.read(FEATURES_AIR_CLIMATOLOGY)).join(actual, ["station_id", "ts"], "left")
     future: list[str] = []
     if cfg.perfect_weather:
         future = [f"fw_{c}" for c in FUTURE_WEATHER]
-        weather = lake.read("silver.meteo_hourly").select("station_id", "ts", *[F.col(c).alias(f"fw_{c}") for c in FUTURE_WEATHER])
+        weather = lake.read(SILVER_METEO_HOURLY).select("station_id", "ts", *[F.col(c).alias(f"fw_{c}") for c in FUTURE_WEATHER])
         rows = rows.join(weather, ["station_id", "ts"], "left")
     keep = ["station_id", "issued_at", "ts", *feature_columns(), "horizon_h", "target_hod",
             *[f"actual_{t}" for t in TARGETS], *[f"clim_{t}" for t in TARGETS], *future]
@@ -186,7 +193,14 @@ def _plot(report: pd.DataFrame, path: str) -> None:
 def _register(lake: Lake, mlflow, cfg: Config, target: str, model, holdout: pd.DataFrame, score: float, base: dict) -> dict:
     """Log and register the model as challenger; the gate decides whether it becomes champion
     (scored against the current champion on this same holdout)."""
-    from smartmon.registry import CHALLENGER, CHAMPION, alias_version, gate, model_name, set_alias
+    from smartmon.registry import (
+        CHALLENGER,
+        CHAMPION,
+        alias_version,
+        gate,
+        model_name,
+        set_alias,
+    )
 
     client = mlflow.MlflowClient()
     name = model_name(cfg.scenario, target)
@@ -215,7 +229,7 @@ def run(lake: Lake, cfg: Config) -> dict:
     from smartmon.mlflow_session import get_mlflow
 
     t0 = time.time()
-    versions = {t: lake.version(t) for t in (*INPUT_TABLES, *(("silver.meteo_hourly",) if cfg.perfect_weather else ()))}
+    versions = {t: lake.version(t) for t in (*INPUT_TABLES, *((SILVER_METEO_HOURLY,) if cfg.perfect_weather else ()))}
     df = training_frame(lake, cfg)
     train, holdout = split(df, cfg.holdout_days)
     if train.empty or holdout.empty:

@@ -37,6 +37,7 @@ from pyspark.sql import functions as F
 from jobs.bronze import cnemc_archive
 from jobs.qc.flags import air_products
 from jobs.silver.air_hourly import cnemc_cells, to_rows
+from smartmon.catalog.names import SILVER_STATIONS
 from smartmon.qc.flagframe import AIR_PARAMETERS
 from smartmon.qc.neighbours import rule_book_pairs
 from smartmon.qc.rules import Rules, load_rules
@@ -232,7 +233,7 @@ def main() -> None:
     lake = Lake(get_spark())
     days = 2 if args.smoke_test else args.days
     clean = read_days(lake.spark, lake.cfg.data_root / "china_national_aq_hourly", days)
-    res = evaluate(lake.spark, clean, lake.read("silver.stations"), seed=args.seed)
+    res = evaluate(lake.spark, clean, lake.read(SILVER_STATIONS), seed=args.seed)
     print(json.dumps(res.as_dict(), indent=2))
 
 

@@ -9,14 +9,26 @@ from datetime import datetime, timedelta
 import pandas as pd
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import (
+    SILVER_AIR_HOURLY,
+    SILVER_EMISSION_SOURCES,
+    SILVER_ENERGY_USE,
+    SILVER_METEO_HOURLY,
+    SILVER_POWER_USE,
+    SILVER_QC_FLAGS,
+    SILVER_RIVER_SECTIONS,
+    SILVER_SECTION_FLOW,
+    SILVER_SOURCE_EMISSIONS,
+    SILVER_STATIONS,
+)
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.scenario.spec import Spec
 
 log = logging.getLogger(__name__)
 COUNTY_SECTORS = {"工业": "industry", "居民": "residential", "商业": "commercial"}
-TABLES = ("silver.emission_sources", "silver.source_emissions", "silver.power_use", "silver.energy_use", "silver.stations",
-          "silver.air_hourly", "silver.meteo_hourly", "silver.river_sections", "silver.section_flow")
+TABLES = (SILVER_EMISSION_SOURCES, SILVER_SOURCE_EMISSIONS, SILVER_POWER_USE, SILVER_ENERGY_USE, SILVER_STATIONS,
+          SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_RIVER_SECTIONS, SILVER_SECTION_FLOW)
 
 
 def utc_range(spec: Spec) -> tuple[datetime, datetime]:
@@ -54,14 +66,14 @@ def fuel_in_period(energy: pd.DataFrame, spec: Spec) -> pd.DataFrame:
 def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
     t0, t1 = utc_range(spec)
     hours = (t1 - t0).total_seconds() / 3600
-    src = lake.read("silver.emission_sources").select(
+    src = lake.read(SILVER_EMISSION_SOURCES).select(
         F.col("source_id").alias("entity"), "sector", "province_code", "city_code", "county_code", "lat", "lon").toPandas()
-    emis = (lake.read("silver.source_emissions").where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
+    emis = (lake.read(SILVER_SOURCE_EMISSIONS).where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
             .where(F.col("pollutant").isin("so2", "nox", "smoke_dust"))
             .groupBy("source_id").pivot("pollutant", ["so2", "nox", "smoke_dust"]).agg(F.sum("amount")).toPandas())
-    power = (lake.read("silver.power_use").where(F.col("date").between(spec.period[0], spec.period[1]))
+    power = (lake.read(SILVER_POWER_USE).where(F.col("date").between(spec.period[0], spec.period[1]))
              .groupBy("consumer_id", "consumer_kind", "county_code", "sector").agg(F.sum("kwh").alias("kwh")).toPandas())
-    energy = lake.read("silver.energy_use").toPandas()
+    energy = lake.read(SILVER_ENERGY_USE).toPandas()
     src = src.merge(emis.rename(columns={"source_id": "entity"}), on="entity", how="left").fillna({"so2": 0.0, "nox": 0.0, "smoke_dust": 0.0})
     from smartmon.scenario.carbon import pm_equivalent
 
@@ -79,11 +91,11 @@ def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
     # ordered, as every frame the draws are applied to: row order must not follow Spark's partitioning
     entities = pd.concat([src.drop(columns=["so2", "nox", "smoke_dust"]), cty], ignore_index=True)
     entities = entities.sort_values(["entity", "sector"], kind="stable").reset_index(drop=True)
-    stations = lake.read("silver.stations").where(F.col("kind").isin("air", "traffic", "supersite") & F.col("lat").isNotNull())
-    air = valid_air(lake.read("silver.air_hourly").where(F.col("ts").between(t0, t1)), lake.read("silver.qc_flags"))
+    stations = lake.read(SILVER_STATIONS).where(F.col("kind").isin("air", "traffic", "supersite") & F.col("lat").isNotNull())
+    air = valid_air(lake.read(SILVER_AIR_HOURLY).where(F.col("ts").between(t0, t1)), lake.read(SILVER_QC_FLAGS))
     obs = air.groupBy("station_id").agg(F.avg("pm25").alias("observed_pm25"))
     receptors = stations.select("station_id", "lat", "lon", "h3_r7", "h3_r9").join(obs, "station_id", "left").orderBy("station_id").toPandas()
-    winds = (lake.read("silver.meteo_hourly").where(F.col("ts").between(t0, t1)).where(F.col("wind_u").isNotNull())
+    winds = (lake.read(SILVER_METEO_HOURLY).where(F.col("ts").between(t0, t1)).where(F.col("wind_u").isNotNull())
              .orderBy("ts", "station_id").select("wind_u", "wind_v").toPandas())
     versions = {t: lake.version(t) for t in TABLES if lake.exists(t)}
     log.info("carbon inputs: %d entities (%d sources), %d receptors (%d observed), %d wind hours", len(entities), len(src),
@@ -101,25 +113,25 @@ class WaterInputs:
 
 def water_inputs(lake: Lake, spec: Spec) -> WaterInputs:
     t0, t1 = utc_range(spec)
-    sections = lake.read("silver.river_sections").select("section_id", "river", "seq", "target_class", "province_code", "city_code",
+    sections = lake.read(SILVER_RIVER_SECTIONS).select("section_id", "river", "seq", "target_class", "province_code", "city_code",
                                                           "county_code").orderBy("section_id").toPandas()
-    flow = lake.read("silver.section_flow").where(F.col("date").between(spec.period[0], spec.period[1])) \
+    flow = lake.read(SILVER_SECTION_FLOW).where(F.col("date").between(spec.period[0], spec.period[1])) \
         .select("section_id", "date", "flow_m3s").orderBy("section_id", "date").toPandas()
-    src = lake.read("silver.emission_sources").where(F.col("receiving_section").isNotNull() & (F.col("receiving_section") != "")) \
+    src = lake.read(SILVER_EMISSION_SOURCES).where(F.col("receiving_section").isNotNull() & (F.col("receiving_section") != "")) \
         .select("source_id", "sector", "province_code", "city_code", "county_code", F.col("receiving_section").alias("section_id"))
     day = F.to_date(F.from_utc_timestamp("ts", "Asia/Shanghai"))
-    emis = (lake.read("silver.source_emissions").where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
+    emis = (lake.read(SILVER_SOURCE_EMISSIONS).where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
             .where(F.col("pollutant").isin("cod", "nh3n", "tp", "wastewater_flow"))
             .groupBy("source_id", day.alias("date")).pivot("pollutant", ["cod", "nh3n", "tp", "wastewater_flow"]).agg(F.sum("amount")))
     # ordered: draw k of a Monte Carlo run goes to row k, so the row order must not follow the partitioning
     discharge = src.join(emis, "source_id").orderBy("source_id", "date").toPandas().rename(columns={"wastewater_flow": "wastewater_m3"}).fillna(0.0)
-    versions = {t: lake.version(t) for t in ("silver.river_sections", "silver.section_flow", "silver.source_emissions") if lake.exists(t)}
+    versions = {t: lake.version(t) for t in (SILVER_RIVER_SECTIONS, SILVER_SECTION_FLOW, SILVER_SOURCE_EMISSIONS) if lake.exists(t)}
     return WaterInputs(sections, flow, discharge, versions)
 
 
 def control_inputs(lake: Lake, spec: Spec) -> pd.DataFrame:
     """Valid hourly PM2.5 of every located air station in the period, with its H3 cells."""
     t0, t1 = utc_range(spec)
-    air = valid_air(lake.read("silver.air_hourly").where(F.col("ts").between(t0, t1)), lake.read("silver.qc_flags"))
-    st = lake.read("silver.stations").where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9", "lat", "lon")
+    air = valid_air(lake.read(SILVER_AIR_HOURLY).where(F.col("ts").between(t0, t1)), lake.read(SILVER_QC_FLAGS))
+    st = lake.read(SILVER_STATIONS).where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9", "lat", "lon")
     return air.select("station_id", "ts", "pm25").join(st, "station_id").orderBy("station_id", "ts").toPandas()

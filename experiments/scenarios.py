@@ -12,7 +12,18 @@ from pathlib import Path
 import pandas as pd
 from pyspark.sql import functions as F
 
-from experiments import scenario_carbon, scenario_control, scenario_inputs, scenario_water
+from experiments import (
+    scenario_carbon,
+    scenario_control,
+    scenario_inputs,
+    scenario_water,
+)
+from smartmon.catalog.names import (
+    GOLD_SCENARIO_RESULTS,
+    SILVER_EMISSION_SOURCES,
+    SILVER_RIVER_SECTIONS,
+    SILVER_STATIONS,
+)
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
 from smartmon.scenario import spec as specs
@@ -24,10 +35,10 @@ EXPERIMENT = "smartmon-scenarios"
 def known(lake: Lake, kind: str) -> tuple[set[str], set[str], set[str]]:
     """(regions, sectors, sources) the lake knows for a kind of scenario."""
     regions: set[str] = set()
-    for table in ("silver.emission_sources", "silver.stations", "silver.river_sections"):
+    for table in (SILVER_EMISSION_SOURCES, SILVER_STATIONS, SILVER_RIVER_SECTIONS):
         for r in lake.read(table).select("province_code", "city_code", "county_code").distinct().collect():
             regions |= {c for c in r if c}
-    src = lake.read("silver.emission_sources").select("source_id", "sector", "receiving_section").toPandas()
+    src = lake.read(SILVER_EMISSION_SOURCES).select("source_id", "sector", "receiving_section").toPandas()
     if kind == "water":
         sectors = set(src.loc[src["receiving_section"].fillna("") != "", "sector"]) | {"wastewater", "paper"}
     else:
@@ -109,7 +120,7 @@ def summarise(spec: specs.Spec, rows: pd.DataFrame) -> dict:
 
 
 def write(lake: Lake, spec: specs.Spec, rows: pd.DataFrame, versions: dict, run_id: str) -> int:
-    table = "gold.scenario_results"
+    table = GOLD_SCENARIO_RESULTS
     if rows.empty:
         return 0
     df = rows.assign(scenario_id=spec.hash, name=spec.name, kind=spec.kind, draws=spec.draws, spec=spec.canonical,
@@ -120,4 +131,4 @@ def write(lake: Lake, spec: specs.Spec, rows: pd.DataFrame, versions: dict, run_
 
 
 def latest(lake: Lake, scenario_id: str) -> pd.DataFrame:
-    return lake.read("gold.scenario_results").where(F.col("scenario_id") == scenario_id).toPandas()
+    return lake.read(GOLD_SCENARIO_RESULTS).where(F.col("scenario_id") == scenario_id).toPandas()

@@ -17,6 +17,11 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import (
+    SILVER_AIR_HOURLY,
+    SILVER_POWER_USE,
+    SILVER_SECTION_FLOW,
+)
 from smartmon.config import REPO_ROOT
 from smartmon.io import Lake
 from smartmon.scenario import spec as specs
@@ -54,7 +59,7 @@ def rolled(path: Path, end: date, draws: int | None = None) -> Standing:
 
 def has_activity(lake: Lake, kind: str, period: tuple[date, date]) -> str | None:
     """None when the lake holds what the kind needs in the period, else why not."""
-    need = {"carbon": ("silver.power_use", "date"), "water": ("silver.section_flow", "date"), "control": ("silver.air_hourly", "ts")}
+    need = {"carbon": (SILVER_POWER_USE, "date"), "water": (SILVER_SECTION_FLOW, "date"), "control": (SILVER_AIR_HOURLY, "ts")}
     table, col = need[kind]
     if not lake.exists(table):
         return f"{table} does not exist yet"

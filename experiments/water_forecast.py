@@ -13,8 +13,15 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import SILVER_QC_FLAGS, SILVER_WATER_OBS
 from smartmon.errors import InputError
-from smartmon.forecast.water import TARGETS, WaterForecaster, design, feature_columns, frame
+from smartmon.forecast.water import (
+    TARGETS,
+    WaterForecaster,
+    design,
+    feature_columns,
+    frame,
+)
 from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
@@ -26,8 +33,8 @@ PARAMS = {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 15, "min_chi
 def observations(lake: Lake, station: str) -> pd.DataFrame:
     from jobs.gold.water_class import mark_excluded
 
-    obs = lake.read("silver.water_obs").where(F.col("station_id") == station)
-    valid = mark_excluded(obs, lake.read("silver.qc_flags")).where(~F.col("excluded") & F.col("value").isNotNull())
+    obs = lake.read(SILVER_WATER_OBS).where(F.col("station_id") == station)
+    valid = mark_excluded(obs, lake.read(SILVER_QC_FLAGS)).where(~F.col("excluded") & F.col("value").isNotNull())
     df = valid.select("ts", "parameter", "value").toPandas()
     if df.empty:
         raise InputError(f"no valid water observations for station {station!r} in silver.water_obs")
@@ -71,7 +78,7 @@ def run(lake: Lake, station: str = "SW-zhakou-guo", targets: tuple[str, ...] = T
     out: dict = {"station": station, "targets": {}}
     with mlflow.start_run(run_name=f"water:{station}") as run:
         mlflow.log_params({"station": station, "holdout_days": holdout_days, "horizon_h": 24, **PARAMS,
-                           "silver.water_obs_version": lake.version("silver.water_obs")})
+                           "silver.water_obs_version": lake.version(SILVER_WATER_OBS)})
         client = mlflow.MlflowClient()
         for r in results:
             t = r["target"]

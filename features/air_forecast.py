@@ -17,6 +17,14 @@ from pyspark.sql import functions as F
 
 from smartmon.beijing_time import BEIJING
 from smartmon.catalog.features import LAG_POLLUTANTS, TARGETS, feature_columns
+from smartmon.catalog.names import (
+    FEATURES_AIR_CLIMATOLOGY,
+    FEATURES_AIR_FORECAST,
+    SILVER_AIR_HOURLY,
+    SILVER_METEO_HOURLY,
+    SILVER_QC_FLAGS,
+    SILVER_STATIONS,
+)
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
@@ -117,12 +125,12 @@ def build(air: DataFrame, meteo: DataFrame, stations: DataFrame) -> tuple[DataFr
 
 def run(lake: Lake, sources: tuple[str, ...] = ("uci-beijing", "kdd2018")) -> dict[str, int]:
     """Feature tables for the stations of the given sources (the forecasting networks)."""
-    air = lake.read("silver.air_hourly").where(F.col("source").isin(*sources))
-    valid = valid_air(air, lake.read("silver.qc_flags"))
+    air = lake.read(SILVER_AIR_HOURLY).where(F.col("source").isin(*sources))
+    valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
     ids = valid.select("station_id").distinct()
-    stations = lake.read("silver.stations").join(ids, "station_id")
-    meteo = lake.read("silver.meteo_hourly").join(ids, "station_id")
+    stations = lake.read(SILVER_STATIONS).join(ids, "station_id")
+    meteo = lake.read(SILVER_METEO_HOURLY).join(ids, "station_id")
     feats, clim = build(valid, meteo, stations)
-    n = lake.merge(feats, "features.air_forecast").rows_written
-    n += lake.merge(clim, "features.air_climatology").rows_written
+    n = lake.merge(feats, FEATURES_AIR_FORECAST).rows_written
+    n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY).rows_written
     return {"rows_out": n}

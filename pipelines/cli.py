@@ -10,7 +10,17 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from pipelines import cli_gold, cli_ml, cli_qc, cli_report, cli_scenario, cli_share, cli_sim, cli_trace
+from pipelines import (
+    cli_gold,
+    cli_ml,
+    cli_qc,
+    cli_report,
+    cli_scenario,
+    cli_share,
+    cli_sim,
+    cli_trace,
+)
+from smartmon.catalog.names import GOLD_PIPELINE_RUNS, SILVER_STATIONS
 from smartmon.errors import SmartmonError
 
 log = logging.getLogger("smartmon")
@@ -55,7 +65,7 @@ def cmd_stations(args: argparse.Namespace) -> int:
 
     lake = _lake()
     summary = stations.run(lake, force=args.force)
-    print(f"silver.stations at {lake.path('silver.stations')}: {summary}")
+    print(f"{SILVER_STATIONS} at {lake.path(SILVER_STATIONS)}: {summary}")
     return 0
 
 
@@ -137,10 +147,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     lake = _lake()
     what = f"for {args.date}" if args.date else "yet"
-    if not lake.exists("gold.pipeline_runs"):
+    if not lake.exists(GOLD_PIPELINE_RUNS):
         print(f"no runs recorded {what}: run `smartmon nightly --date YYYY-MM-DD`")
         return STATUS_NO_RUN
-    runs = lake.read("gold.pipeline_runs")
+    runs = lake.read(GOLD_PIPELINE_RUNS)
     if args.date:
         runs = runs.where(F.col("run_date") == F.lit(args.date))
     rows = (

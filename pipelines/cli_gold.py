@@ -5,6 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from smartmon.catalog.names import (
+    GOLD_AIR_MOVING,
+    GOLD_AQI_DAILY,
+    GOLD_AQI_HOURLY,
+    GOLD_EVAL_ANNUAL,
+    GOLD_EVAL_MONTHLY,
+    GOLD_MOVING_AGREEMENT,
+    GOLD_WATER_CLASS,
+)
+
 
 def _lake():
     from pipelines.cli import _lake as lake
@@ -25,13 +35,13 @@ def cmd_gold(args: argparse.Namespace) -> int:
     lake = _lake()
     months = args.month or None
     steps = [
-        ("gold.aqi_hourly", lambda: aqi_hourly.run(lake, args.rule_set, months)),
-        ("gold.air_moving", lambda: air_moving.run(lake, months)),
-        ("gold.aqi_daily", lambda: aqi_daily.run(lake, months, args.rule_set)),
+        (GOLD_AQI_HOURLY, lambda: aqi_hourly.run(lake, args.rule_set, months)),
+        (GOLD_AIR_MOVING, lambda: air_moving.run(lake, months)),
+        (GOLD_AQI_DAILY, lambda: aqi_daily.run(lake, months, args.rule_set)),
     ]
     if args.rule_set is None:  # evaluations and aggregates follow the rules of each date
         steps += [("gold.eval", lambda: evaluation.run(lake, months)), ("gold.aggregates", lambda: aggregates.run(lake, months)),
-                  ("gold.water_class", lambda: water_class.run(lake))]
+                  (GOLD_WATER_CLASS, lambda: water_class.run(lake))]
     for name, step in steps:
         print(f"{name:18s} {step()}")
     return 0
@@ -41,7 +51,7 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     from pyspark.sql import functions as F
 
     lake = _lake()
-    table = "gold.eval_annual" if len(args.period) == 4 else "gold.eval_monthly"
+    table = GOLD_EVAL_ANNUAL if len(args.period) == 4 else GOLD_EVAL_MONTHLY
     rows = lake.read(table).where((F.col("scope") == args.scope) & (F.col("period") == args.period) & F.col("rank").isNotNull())
     ranked = rows.orderBy("rank").collect()
     if not ranked:
@@ -65,7 +75,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     from pyspark.sql import functions as F
 
     lake = _lake()
-    rows = lake.read("gold.moving_agreement")
+    rows = lake.read(GOLD_MOVING_AGREEMENT)
     if args.month:
         rows = rows.where(F.col("month").isin(args.month))
     agg = rows.groupBy("source", "measure", "window").agg(*[F.sum(c).alias(c) for c in ("n_compared", "n_equal", "n_equal_or_tie")])

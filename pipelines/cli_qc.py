@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from smartmon.catalog.names import GOLD_QC_SCREENING
+
 
 def _lake():
     from pipelines.cli import _lake as lake
@@ -22,7 +24,7 @@ def cmd_qc(args: argparse.Namespace) -> int:
     print(f"{'table':20s} {'rule':16s} {'level':8s} flags")
     for table, rule, level, n in flags.summary_by_rule(lake, months):
         print(f"{table:20s} {rule:16s} {level:8s} {n:,}")
-    top = lake.read("gold.qc_screening").orderBy("rank").limit(args.top).collect()
+    top = lake.read(GOLD_QC_SCREENING).orderBy("rank").limit(args.top).collect()
     if top:
         print(f"screening: the {len(top)} most suspicious station-days (gold.qc_screening)")
         for r in top:

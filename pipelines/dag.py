@@ -12,6 +12,7 @@ from datetime import date
 from pyspark.sql import Row
 
 from smartmon import catalog
+from smartmon.catalog.names import GOLD_PIPELINE_RUNS
 from smartmon.errors import SmartmonError, TransientError, map_jvm_error
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
@@ -124,8 +125,8 @@ def run_dag(tasks: Sequence[Task], ctx: RunContext, *, base_delay: float = 1.0) 
             log.info("%s: ok in %.1fs %s", task.name, time.monotonic() - t0, summary)
             break
     if records:
-        df = ctx.lake.spark.createDataFrame(records, catalog.get("gold.pipeline_runs").schema)
-        ctx.lake.merge(df, "gold.pipeline_runs")
+        df = ctx.lake.spark.createDataFrame(records, catalog.get(GOLD_PIPELINE_RUNS).schema)
+        ctx.lake.merge(df, GOLD_PIPELINE_RUNS)
     return [outcomes[t.name] for t in ordered]
 
 

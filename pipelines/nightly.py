@@ -9,11 +9,32 @@ from datetime import date
 
 from features import air_forecast
 from jobs import maintenance
-from jobs.gold import aggregates, air_moving, aqi_daily, aqi_hourly, evaluation, forecasts, water_class
+from jobs.gold import (
+    aggregates,
+    air_moving,
+    aqi_daily,
+    aqi_hourly,
+    evaluation,
+    forecasts,
+    water_class,
+)
 from jobs.qc import flags as qc_flags
 from jobs.silver import stations
 from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
 from pipelines.dag import RunContext, Task, TaskOutcome, run_dag
+from smartmon.catalog.names import (
+    FEATURES_AIR_FORECAST,
+    GOLD_AIR_MOVING,
+    GOLD_AQI_DAILY,
+    GOLD_AQI_HOURLY,
+    GOLD_FORECASTS,
+    GOLD_WATER_CLASS,
+    SILVER_AIR_HOURLY,
+    SILVER_METEO_HOURLY,
+    SILVER_QC_FLAGS,
+    SILVER_STATIONS,
+    SILVER_WATER_OBS,
+)
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
 
@@ -53,26 +74,26 @@ def _reports(ctx: RunContext) -> dict[str, int]:
 
 
 TASKS: tuple[Task, ...] = (
-    Task("silver.stations", _stations),
-    Task("bronze.ingest", _ingest, ("silver.stations",)),
+    Task(SILVER_STATIONS, _stations),
+    Task("bronze.ingest", _ingest, (SILVER_STATIONS,)),
     *(Task(name, _silver(name), ("bronze.ingest", *job.after)) for name, job in SILVER_JOBS.items()),
-    Task("silver.qc_flags", lambda ctx: qc_flags.run(ctx.lake), tuple(SILVER_JOBS)),
-    Task("gold.aqi_hourly", lambda ctx: aqi_hourly.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),
-    Task("gold.air_moving", lambda ctx: air_moving.run(ctx.lake), ("silver.air_hourly", "silver.qc_flags")),
-    Task("gold.aqi_daily", lambda ctx: aqi_daily.run(ctx.lake), ("gold.air_moving",)),
-    Task("gold.eval", lambda ctx: evaluation.run(ctx.lake), ("gold.aqi_daily",)),
-    Task("gold.aggregates", lambda ctx: aggregates.run(ctx.lake), ("gold.aqi_daily",)),
-    Task("gold.water_class", lambda ctx: water_class.run(ctx.lake), ("silver.water_obs", "silver.qc_flags")),
-    Task("features.air_forecast", lambda ctx: air_forecast.run(ctx.lake), ("silver.air_hourly", "silver.meteo_hourly", "silver.qc_flags")),
+    Task(SILVER_QC_FLAGS, lambda ctx: qc_flags.run(ctx.lake), tuple(SILVER_JOBS)),
+    Task(GOLD_AQI_HOURLY, lambda ctx: aqi_hourly.run(ctx.lake), (SILVER_AIR_HOURLY, SILVER_QC_FLAGS)),
+    Task(GOLD_AIR_MOVING, lambda ctx: air_moving.run(ctx.lake), (SILVER_AIR_HOURLY, SILVER_QC_FLAGS)),
+    Task(GOLD_AQI_DAILY, lambda ctx: aqi_daily.run(ctx.lake), (GOLD_AIR_MOVING,)),
+    Task("gold.eval", lambda ctx: evaluation.run(ctx.lake), (GOLD_AQI_DAILY,)),
+    Task("gold.aggregates", lambda ctx: aggregates.run(ctx.lake), (GOLD_AQI_DAILY,)),
+    Task(GOLD_WATER_CLASS, lambda ctx: water_class.run(ctx.lake), (SILVER_WATER_OBS, SILVER_QC_FLAGS)),
+    Task(FEATURES_AIR_FORECAST, lambda ctx: air_forecast.run(ctx.lake), (SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_QC_FLAGS)),
     # the champions' forecasts for the latest issue; skips a target that has no champion yet (`smartmon train`)
-    Task("gold.forecasts", lambda ctx: forecasts.run(ctx.lake), ("features.air_forecast",)),
+    Task(GOLD_FORECASTS, lambda ctx: forecasts.run(ctx.lake), (FEATURES_AIR_FORECAST,)),
     # the standing scenarios (infra/scenarios/) over the days ending on the run date
-    Task("gold.scenarios", _scenarios, tuple(SILVER_JOBS) + ("silver.qc_flags",)),
+    Task("gold.scenarios", _scenarios, tuple(SILVER_JOBS) + (SILVER_QC_FLAGS,)),
     # consultation reports of the configured areas (pipelines/nightly_reports.py), read with delta-rs
-    Task("reports", _reports, ("gold.aqi_daily", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts",
-                               "gold.scenarios", "silver.qc_flags")),
+    Task("reports", _reports, (GOLD_AQI_DAILY, "gold.eval", "gold.aggregates", GOLD_WATER_CLASS, GOLD_FORECASTS,
+                               "gold.scenarios", SILVER_QC_FLAGS)),
     Task("maintenance", lambda ctx: maintenance.run(ctx.lake),
-         ("gold.aqi_hourly", "gold.eval", "gold.aggregates", "gold.water_class", "gold.forecasts", "gold.scenarios", "reports")),
+         (GOLD_AQI_HOURLY, "gold.eval", "gold.aggregates", GOLD_WATER_CLASS, GOLD_FORECASTS, "gold.scenarios", "reports")),
 )
 
 

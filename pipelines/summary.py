@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smartmon import catalog
+from smartmon.catalog.names import SILVER_STATIONS
 from smartmon.io import Lake
 
 # `smartmon status` exit codes, for schedulers that act on them (cron mail, Airflow, a k8s Job).
@@ -35,5 +36,5 @@ def print_lake_summary(lake: Lake) -> None:
     print(f"\nlake: {lake.cfg.lake}  (profile {lake.cfg.profile}, data {lake.cfg.data_root})")
     for fqn, n, version, _path in rows:
         print(f"  {fqn:28s} {n:>12,d} rows  v{version}")
-    print(f"\ncatalog: smartmon tables (TABLES.md); read e.g. polars.read_delta('{lake.path('silver.stations')}')")
+    print(f"\ncatalog: smartmon tables (TABLES.md); read e.g. polars.read_delta('{lake.path(SILVER_STATIONS)}')")
     print(f"MLflow: {lake.cfg.mlflow_tracking_uri}   runs log: smartmon status")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import BRONZE_INGEST_BATCHES, BRONZE_INGEST_LEDGER
 from smartmon.io import Lake
 from smartmon.lineage import now_utc, sha256_file
 
@@ -32,7 +33,7 @@ def entry_hash(prev_hash: str, manifest: str) -> str:
 
 def _manifests(lake: Lake) -> dict[str, tuple[str, str, object]]:
     """batch_id -> (source, canonical manifest JSON, first ingested_at) from bronze.ingest_batches."""
-    rows = lake.read("bronze.ingest_batches").select("batch_id", "source", "ingested_at", *MANIFEST_FIELDS).collect()
+    rows = lake.read(BRONZE_INGEST_BATCHES).select("batch_id", "source", "ingested_at", *MANIFEST_FIELDS).collect()
     by_batch: dict[str, list] = {}
     for r in rows:
         by_batch.setdefault(r.batch_id, []).append(r)
@@ -46,7 +47,7 @@ def _manifests(lake: Lake) -> dict[str, tuple[str, str, object]]:
 
 def sync(lake: Lake) -> int:
     """Chain the batches not yet in the ledger (oldest first); returns entries added."""
-    ledger = lake.read("bronze.ingest_ledger").select("seq", "batch_id", "entry_hash").orderBy("seq").collect()
+    ledger = lake.read(BRONZE_INGEST_LEDGER).select("seq", "batch_id", "entry_hash").orderBy("seq").collect()
     have = {r.batch_id for r in ledger}
     todo = sorted(((b, m) for b, m in _manifests(lake).items() if b not in have), key=lambda x: (x[1][2], x[0]))
     if not todo:
@@ -58,7 +59,7 @@ def sync(lake: Lake) -> int:
         h = entry_hash(prev, manifest)
         rows.append((seq, batch, source, manifest, prev, h, at))
         prev = h
-    lake.append(lake.spark.createDataFrame(rows, lake.ensure("bronze.ingest_ledger").schema), "bronze.ingest_ledger")
+    lake.append(lake.spark.createDataFrame(rows, lake.ensure(BRONZE_INGEST_LEDGER).schema), BRONZE_INGEST_LEDGER)
     log.info("ledger: %d entries added, head %s at seq %d", len(rows), prev[:16], seq)
     return len(rows)
 
@@ -77,7 +78,7 @@ class Verification:
 
 def verify(lake: Lake, check_files: bool = True, check_bronze: bool = True) -> Verification:
     v = Verification()
-    ledger = lake.read("bronze.ingest_ledger").orderBy("seq").collect()
+    ledger = lake.read(BRONZE_INGEST_LEDGER).orderBy("seq").collect()
     manifests = _manifests(lake)
     prev = GENESIS
     for i, e in enumerate(ledger, start=1):

@@ -9,6 +9,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import BRONZE_QUARANTINE
 from smartmon.io import Lake, WriteResult
 
 
@@ -41,4 +42,4 @@ def quarantine(lake: Lake, rows: DataFrame, stage: str) -> WriteResult:
         "record_id",
         record_id(F.col("stage"), F.col("source"), F.col("source_file"), F.col("source_line"), F.col("raw_payload"), F.col("reason")),
     )
-    return lake.merge(data.dropDuplicates(["record_id"]), "bronze.quarantine")
+    return lake.merge(data.dropDuplicates(["record_id"]), BRONZE_QUARANTINE)

@@ -8,9 +8,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from mlflow import MlflowClient
+from smartmon.catalog.names import GOLD_MODEL_ALIASES
 from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def set_alias(lake: Lake, client: MlflowClient, name: str, alias: str, version: 
     previous = alias_version(client, name, alias)
     client.set_registered_model_alias(name, alias, str(version))
     row = (name, alias, str(version), previous, reason, score, datetime.now(timezone.utc).replace(tzinfo=None))
-    lake.append(lake.spark.createDataFrame([row], lake.ensure("gold.model_aliases").schema), "gold.model_aliases")
+    lake.append(lake.spark.createDataFrame([row], lake.ensure(GOLD_MODEL_ALIASES).schema), GOLD_MODEL_ALIASES)
     log.info("%s@%s -> v%s (was %s): %s", name, alias, version, previous, reason)
 
 

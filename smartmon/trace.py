@@ -14,13 +14,22 @@ from pathlib import Path
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import (
+    BRONZE_HJ212_FRAMES,
+    BRONZE_INGEST_BATCHES,
+    GOLD_AQI_HOURLY,
+    SILVER_AIR_HOURLY,
+    SILVER_HJ212_VALUES,
+    SILVER_QC_FLAGS,
+    SILVER_WATER_OBS,
+)
 from smartmon.errors import InputError
 from smartmon.io import Lake
 from smartmon.lineage import sha256_file
 from smartmon.standards.hj212 import crc16
 
 BEIJING = timezone(timedelta(hours=8))
-TRACEABLE = ("gold.aqi_hourly", "silver.air_hourly", "silver.water_obs", "silver.hj212_values")
+TRACEABLE = (GOLD_AQI_HOURLY, SILVER_AIR_HOURLY, SILVER_WATER_OBS, SILVER_HJ212_VALUES)
 
 
 @dataclass
@@ -54,7 +63,7 @@ def _fmt(row: Row, skip: tuple[str, ...] = ()) -> str:
 
 
 def _landing(lake: Lake, trace: Trace, source_file: str, lines: list[int]) -> None:
-    manifest = (lake.read("bronze.ingest_batches").where(F.col("source_file") == source_file)
+    manifest = (lake.read(BRONZE_INGEST_BATCHES).where(F.col("source_file") == source_file)
                 .where("status = 'ingested'").select("file_sha256", "batch_id").first())
     path = Path(source_file)
     out = [f"file {source_file}"]
@@ -99,7 +108,7 @@ def _bronze_of(lake: Lake, trace: Trace, row: Row, station_id: str, ts: datetime
     trace.add(f"bronze ({adapter.BRONZE})", [_fmt(r, ("ingested_at",)) for r in rows])
     if row.source == "hj212":
         checks = []
-        for r in lake.read("bronze.hj212_frames").where(
+        for r in lake.read(BRONZE_HJ212_FRAMES).where(
                 (F.col("source_file") == row.source_file) & (F.col("source_line") == row.source_line)).collect():
             data = r.frame[6:-4]
             calc = f"{crc16(data.encode('latin-1')):04X}"
@@ -109,7 +118,7 @@ def _bronze_of(lake: Lake, trace: Trace, row: Row, station_id: str, ts: datetime
 
 
 def _flags(lake: Lake, station_id: str, ts: datetime, parameter: str | None = None) -> list[str]:
-    f = lake.read("silver.qc_flags").where(
+    f = lake.read(SILVER_QC_FLAGS).where(
         (F.col("station_id") == station_id) & (F.col("ts_from") <= F.lit(ts)) & (F.col("ts_to") >= F.lit(ts)))
     if parameter:
         f = f.where(F.col("parameter").isin(parameter, "*"))
@@ -124,20 +133,20 @@ def trace(lake: Lake, table: str, keys: list[str]) -> Trace:
     station_id, ts = keys[0], parse_time(keys[1])
     t = Trace()
     t.add("key", [f"{table} {station_id} at {ts:%Y-%m-%d %H:%M} UTC"])
-    if table == "gold.aqi_hourly":
+    if table == GOLD_AQI_HOURLY:
         rows = lake.read(table).where((F.col("station_id") == station_id) & (F.col("ts") == F.lit(ts))).collect()
         if not rows:
             raise InputError(f"no gold.aqi_hourly row for {station_id} at {ts} UTC")
-        t.add("gold.aqi_hourly", [_fmt(r) for r in rows])
-        table = "silver.air_hourly"
-    if table == "silver.hj212_values":
+        t.add(GOLD_AQI_HOURLY, [_fmt(r) for r in rows])
+        table = SILVER_AIR_HOURLY
+    if table == SILVER_HJ212_VALUES:
         rows = lake.read(table).where((F.col("mn") == station_id) & (F.col("data_time") == F.lit(ts))).collect()
     else:
         rows = lake.read(table).where((F.col("station_id") == station_id) & (F.col("ts") == F.lit(ts))).collect()
     if not rows:
         raise InputError(f"no {table} row for {station_id} at {ts} UTC")
     t.add(table, [_fmt(r, ("month",)) for r in rows])
-    t.add("silver.qc_flags", _flags(lake, station_id, ts))
+    t.add(SILVER_QC_FLAGS, _flags(lake, station_id, ts))
     seen = set()
     for r in rows:
         if (r.source_file, r.source_line) not in seen:

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
+from smartmon.catalog.names import BRONZE_CNEMC_HOURLY
 
 NAME = "cnemc-archive"
-BRONZE = "bronze.cnemc_hourly"
+BRONZE = BRONZE_CNEMC_HOURLY
 HEADER = ["date", "hour", "type"]
 
 

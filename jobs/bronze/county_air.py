@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, flat_csv
+from smartmon.catalog.names import BRONZE_COUNTY_AIR
 
 NAME = "county-air"
-BRONZE = "bronze.county_air"
+BRONZE = BRONZE_COUNTY_AIR
 FOLDER = ""  # landing zone only
 HEADER = ["station_code", "time_start", "pm25", "pm10", "so2", "no2", "co_ugm3", "o3"]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, mapped_csv
+from smartmon.catalog.names import BRONZE_ENERGY_USE
 
 NAME = "energy-use"
-BRONZE = "bronze.energy_use"
+BRONZE = BRONZE_ENERGY_USE
 FOLDER = ""  # landing zone only
 LAYOUTS = {"monthly": ["enterprise_id", "month", "fuel", "amount", "unit"]}
 

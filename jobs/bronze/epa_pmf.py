@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
+from smartmon.catalog.names import BRONZE_PMF_SPECIATION
 
 NAME = "epa-pmf"
-BRONZE = "bronze.pmf_speciation"
+BRONZE = BRONZE_PMF_SPECIATION
 
 
 FOLDER = "epa_pmf_esat"

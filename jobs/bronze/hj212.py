@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobs.bronze.base import Line, Parsed, decode_reason, raw_text, read_lines, split_csv, table
+from jobs.bronze.base import (
+    Line,
+    Parsed,
+    decode_reason,
+    raw_text,
+    read_lines,
+    split_csv,
+    table,
+)
+from smartmon.catalog.names import BRONZE_HJ212_FRAMES
 from smartmon.standards.hj212 import FrameError, parse_frame
 
 NAME = "hj212"
-BRONZE = "bronze.hj212_frames"
+BRONZE = BRONZE_HJ212_FRAMES
 COLUMNS = ["frame", "crc", "qn", "st", "cn", "mn", "flag", "cp"]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, mapped_csv
+from smartmon.catalog.names import BRONZE_HYDROLOGY
 
 NAME = "hydrology"
-BRONZE = "bronze.hydrology"
+BRONZE = BRONZE_HYDROLOGY
 FOLDER = ""  # landing zone only
 LAYOUTS = {
     "sections": ["断面编码", "断面名称", "河流", "序号", "下游断面", "区县代码", "经度", "纬度"],

@@ -40,6 +40,7 @@ from jobs.bronze import (
 )
 from jobs.bronze.handoff import arrow_frame, stage_root
 from smartmon import ledger
+from smartmon.catalog.names import BRONZE_INGEST_BATCHES, BRONZE_QUARANTINE
 from smartmon.errors import InputError
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
@@ -127,7 +128,7 @@ def expand(paths: list[Path], adapter: ModuleType, data_root: Path) -> list[Path
 
 
 def _known_files(lake: Lake, source: str) -> dict[str, str]:
-    rows = lake.read("bronze.ingest_batches").where(F.col("source") == source).where("status = 'ingested'")
+    rows = lake.read(BRONZE_INGEST_BATCHES).where(F.col("source") == source).where("status = 'ingested'")
     return {r.file_sha256: r.source_file for r in rows.select("file_sha256", "source_file").collect()}
 
 
@@ -190,13 +191,13 @@ def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> Ingest
     if rejects:
         q = spark.createDataFrame(rejects, "source_file string, source_line bigint, raw_payload string, reason string")
         q = q.withColumn("source", F.lit(adapter.NAME)).withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
-        versions["bronze.quarantine"] = quarantine(lake, q, stage=f"bronze:{adapter.NAME}").version
+        versions[BRONZE_QUARANTINE] = quarantine(lake, q, stage=f"bronze:{adapter.NAME}").version
     manifest = [
         (batch, adapter.NAME, r.path, r.sha256, Path(r.path).stat().st_size, r.read, r.accepted, r.quarantined,
          adapter.BRONZE, json.dumps(versions, sort_keys=True), r.status, ingested_at)
         for r in reports if r.status != "skipped"
     ]
-    lake.merge(spark.createDataFrame(manifest, lake.ensure("bronze.ingest_batches").schema), "bronze.ingest_batches")
+    lake.merge(spark.createDataFrame(manifest, lake.ensure(BRONZE_INGEST_BATCHES).schema), BRONZE_INGEST_BATCHES)
     ledger.sync(lake)
     report = IngestReport(adapter.NAME, batch, reports)
     log.info(report.line())
@@ -212,7 +213,7 @@ def reconcile(lake: Lake, sources: list[str] | None = None) -> list[tuple[str, i
     """(source, read, in bronze, in quarantine, lost) counted from the tables themselves: the
     manifest's records_read against bronze rows and quarantine rows per ingested file. Only the
     given sources when named (each source costs a few Spark jobs)."""
-    batches = lake.read("bronze.ingest_batches").where("status <> 'skipped'")
+    batches = lake.read(BRONZE_INGEST_BATCHES).where("status <> 'skipped'")
     out = []
     for adapter in ADAPTERS.values():
         if sources is not None and adapter.NAME not in sources:
@@ -223,6 +224,6 @@ def reconcile(lake: Lake, sources: list[str] | None = None) -> list[tuple[str, i
             continue
         files = [r.source_file for r in mine.where("status = 'ingested'").select("source_file").collect()]
         bronze = lake.read(adapter.BRONZE).where(F.col("source_file").isin(files)).count() if files else 0
-        quar = lake.read("bronze.quarantine").where(F.col("source") == adapter.NAME).where(F.col("stage").startswith("bronze")).count()
+        quar = lake.read(BRONZE_QUARANTINE).where(F.col("source") == adapter.NAME).where(F.col("stage").startswith("bronze")).count()
         out.append((adapter.NAME, int(read), bronze, quar, int(read) - bronze - quar))
     return out

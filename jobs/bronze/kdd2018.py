@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
+from smartmon.catalog.names import BRONZE_KDD_AQ
 
 NAME = "kdd2018"
-BRONZE = "bronze.kdd_aq"
+BRONZE = BRONZE_KDD_AQ
 VALUES = ["pm25", "pm10", "no2", "co", "o3", "so2"]
 # layout -> (header, index of station, time, then the six values in VALUES order)
 AQ_LAYOUTS = {

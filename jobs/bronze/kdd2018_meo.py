@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
+from smartmon.catalog.names import BRONZE_KDD_MEO
 
 NAME = "kdd2018-meo"
-BRONZE = "bronze.kdd_meo"
+BRONZE = BRONZE_KDD_MEO
 FIELDS = ["weather", "temperature", "pressure", "humidity", "wind_speed", "wind_direction"]
 OBSERVED = ["station_id", "utc_time", "weather", "temperature", "pressure", "humidity", "wind_speed", "wind_direction"]
 GRID = ["id", "station_id", "time", "weather", "temperature", "pressure", "humidity", "wind_direction", "wind_speed"]

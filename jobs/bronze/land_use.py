@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, mapped_csv
+from smartmon.catalog.names import BRONZE_LAND_USE
 
 NAME = "land-use"
-BRONZE = "bronze.land_use"
+BRONZE = BRONZE_LAND_USE
 FOLDER = ""  # landing zone only
 LAYOUTS = {"h3-shares": ["h3_r6", "year", "cropland", "forest", "grassland", "water", "built_up", "unused"]}
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, mapped_csv
+from smartmon.catalog.names import BRONZE_POWER_USE
 
 NAME = "power-use"
-BRONZE = "bronze.power_use"
+BRONZE = BRONZE_POWER_USE
 FOLDER = ""  # landing zone only
 LAYOUTS = {
     "enterprise-daily": ["用户编号", "行业", "区县代码", "日期", "用电量(千瓦时)"],

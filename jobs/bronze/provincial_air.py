@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, flat_csv
+from smartmon.catalog.names import BRONZE_PROVINCIAL_AIR
 
 NAME = "provincial-air"
-BRONZE = "bronze.provincial_air"
+BRONZE = BRONZE_PROVINCIAL_AIR
 FOLDER = ""  # landing zone only
 HEADER = ["站点编码", "监测时间", "PM2.5(μg/m3)", "PM10(μg/m3)", "SO2(μg/m3)", "NO2(μg/m3)", "CO(mg/m3)", "O3(μg/m3)"]
 NAMES = ["station_code", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]

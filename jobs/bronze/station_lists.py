@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, mapped_csv
+from smartmon.catalog.names import BRONZE_STATION_LISTS
 
 NAME = "station-lists"
-BRONZE = "bronze.station_lists"
+BRONZE = BRONZE_STATION_LISTS
 FOLDER = ""  # landing zone only
 LAYOUTS = {
     "provincial": ["站点编码", "站点名称", "站点类型", "城市", "区县代码", "经度", "纬度"],

@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, decode_reason, raw_text, read_lines, table
+from smartmon.catalog.names import BRONZE_TOWNSHIP_SENSORS
 
 NAME = "township-sensors"
-BRONZE = "bronze.township_sensors"
+BRONZE = BRONZE_TOWNSHIP_SENSORS
 FOLDER = ""  # landing zone only
 FIELDS = ["device", "ts", "pm25", "pm10", "so2_ppb", "no2_ppb", "co_ppm", "o3_ppb"]
 

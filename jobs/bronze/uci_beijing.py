@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
+from smartmon.catalog.names import BRONZE_UCI_HOURLY
 
 NAME = "uci-beijing"
-BRONZE = "bronze.uci_hourly"
+BRONZE = BRONZE_UCI_HOURLY
 HEADER = ["No", "year", "month", "day", "hour", "PM2.5", "PM10", "SO2", "NO2", "CO", "O3",
           "TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM", "station"]
 COLUMNS = ["no", "year", "month", "day", "hour", "pm25", "pm10", "so2", "no2", "co", "o3",

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
+from smartmon.catalog.names import BRONZE_WATER_AUTO
 
 NAME = "water-auto"
-BRONZE = "bronze.water_auto"
+BRONZE = BRONZE_WATER_AUTO
 SHIFTED_FIELDS = ["date", "WaterQuality", "Temperature", "pH", "Dissolved Oxygen Concentration", "KMnO4",
                   "Ammonia nitrogen", "phosphorus", "N2", "Conductivity", "Turbidity"]
 

@@ -14,6 +14,12 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date
+from smartmon.catalog.names import (
+    GOLD_AQI_DAILY,
+    GOLD_HEX_DAILY,
+    GOLD_REGION_DAILY,
+    SILVER_STATIONS,
+)
 from smartmon.geo.h3cells import parent_map
 from smartmon.io import Lake
 from smartmon.standards.rounding import snap
@@ -67,15 +73,15 @@ def run(lake: Lake, months: list[str] | None = None) -> dict[str, int]:
     """Aggregates for the months whose daily values changed (or the given months)."""
     state = None
     if months is None:
-        months, state = scope.months_to_build(lake, "gold.hex_daily")
+        months, state = scope.months_to_build(lake, GOLD_HEX_DAILY)
     if not months:
         return {"months": 0, "rows_out": 0}
-    daily = by_date(lake.read("gold.aqi_daily")).where(F.col("month").isin(months))
-    long = long_daily(daily, lake.read("silver.stations")).cache()
+    daily = by_date(lake.read(GOLD_AQI_DAILY)).where(F.col("month").isin(months))
+    long = long_daily(daily, lake.read(SILVER_STATIONS)).cache()
     in_months = f"month IN ({', '.join(repr(m) for m in months)})"
-    n = lake.merge(hex_daily(long), "gold.hex_daily", delete_missing_where=in_months).rows_written
-    n += lake.merge(region_daily(long), "gold.region_daily", delete_missing_where=in_months).rows_written
+    n = lake.merge(hex_daily(long), GOLD_HEX_DAILY, delete_missing_where=in_months).rows_written
+    n += lake.merge(region_daily(long), GOLD_REGION_DAILY, delete_missing_where=in_months).rows_written
     long.unpersist()
     if state is not None:
-        scope.record(lake, "gold.hex_daily", state, months)
+        scope.record(lake, GOLD_HEX_DAILY, state, months)
     return {"months": len(months), "rows_out": n}

@@ -20,6 +20,12 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from smartmon.beijing_time import BEIJING, beijing_day
+from smartmon.catalog.names import (
+    GOLD_AIR_MOVING,
+    GOLD_MOVING_AGREEMENT,
+    SILVER_AIR_HOURLY,
+    SILVER_QC_FLAGS,
+)
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
@@ -29,7 +35,7 @@ log = logging.getLogger(__name__)
 MEANS_24H = ("pm25", "pm10", "so2", "no2", "co")
 MIN_HOURS_24H = 20
 SHARE_8H = 0.75
-PRODUCT = "gold.air_moving"
+PRODUCT = GOLD_AIR_MOVING
 # measure -> (published column in silver.air_hourly, hours column, hours of a complete window
 # (a number, "day8": the day's hours so far up to 8, "day": the day's hours so far), decimals)
 MEASURES: dict[str, tuple[str, str, int | str, int]] = {
@@ -133,13 +139,13 @@ def run(lake: Lake, months: list[str] | None = None) -> dict[str, int]:
     if not months:
         log.info("%s: no month changed", PRODUCT)
         return {"months": 0, "rows_out": 0}
-    air = lake.read("silver.air_hourly").where(F.col("month").isin(scope.with_margin(months)))
-    valid = valid_air(air, lake.read("silver.qc_flags"))
+    air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(scope.with_margin(months)))
+    valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
     frame = moving_frame(valid).where(F.col("month").isin(months)).cache()
     in_months = f"month IN ({', '.join(repr(m) for m in months)})"
     out = lake.merge(frame.select(*COLUMNS), PRODUCT, delete_missing_where=in_months)
     agree = agreement(frame, published_frame(air.where(F.col("month").isin(months))))
-    out_agree = lake.merge(agree, "gold.moving_agreement", delete_missing_where=in_months)
+    out_agree = lake.merge(agree, GOLD_MOVING_AGREEMENT, delete_missing_where=in_months)
     frame.unpersist()
     if state is not None:
         scope.record(lake, PRODUCT, state, months)

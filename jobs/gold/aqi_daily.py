@@ -15,6 +15,12 @@ from pyspark.sql import functions as F
 from jobs.gold import scope
 from jobs.gold.air_moving import day_position
 from smartmon.beijing_time import beijing_day
+from smartmon.catalog.names import (
+    GOLD_AIR_MOVING,
+    GOLD_AQI_DAILY,
+    SILVER_AIR_HOURLY,
+    SILVER_QC_FLAGS,
+)
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import (
@@ -28,10 +34,15 @@ from smartmon.standards.aqi import (
     iaqi_column,
     rule_set_column,
 )
-from smartmon.standards.limits import LIMITS, by_limit_set, check_limit_set, limit_set_column
+from smartmon.standards.limits import (
+    LIMITS,
+    by_limit_set,
+    check_limit_set,
+    limit_set_column,
+)
 from smartmon.standards.rounding import standard_round
 
-PRODUCT = "gold.aqi_daily"
+PRODUCT = GOLD_AQI_DAILY
 MEANS = ("so2", "no2", "co", "pm10", "pm25")
 MIN_HOURS = 20
 MIN_O3_8H_WINDOWS = 14  # unconfirmed in HJ 663 (../shared/STANDARDS.md)
@@ -113,9 +124,9 @@ def run(lake: Lake, months: list[str] | None = None, rule_set: str | None = None
     if not months:
         return {"months": 0, "rows_out": 0}
     read = scope.with_margin(months)
-    air = lake.read("silver.air_hourly").where(F.col("month").isin(read))
-    valid = valid_air(air, lake.read("silver.qc_flags"))
-    moving = lake.read("gold.air_moving").where(F.col("month").isin(read))
+    air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(read))
+    valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
+    moving = lake.read(GOLD_AIR_MOVING).where(F.col("month").isin(read))
     rows = daily_aqi(daily_values(valid, moving), rule_set).where(F.col("month").isin(months))
     in_months = f"month IN ({', '.join(repr(m) for m in months)})"
     same_rules = f"rule_set = '{rule_set}'" if rule_set else (

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from smartmon.beijing_time import beijing_day
+from smartmon.catalog.names import GOLD_AQI_HOURLY, SILVER_AIR_HOURLY, SILVER_QC_FLAGS
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import (
@@ -31,7 +32,7 @@ from smartmon.standards.aqi import (
 
 log = logging.getLogger(__name__)
 POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
-PRODUCT = "gold.aqi_hourly"
+PRODUCT = GOLD_AQI_HOURLY
 TABLES = HOURLY_TABLES
 
 
@@ -82,8 +83,8 @@ def run(lake: Lake, rule_set: str | None = None, months: list[str] | None = None
         months, state = scope.months_to_build(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}")
     if not months:
         return {"months": 0, "rows_out": 0}
-    air = lake.read("silver.air_hourly").where(F.col("month").isin(months))
-    rows = aqi_hourly(valid_air(air, lake.read("silver.qc_flags")), rule_set).cache()
+    air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(months))
+    rows = aqi_hourly(valid_air(air, lake.read(SILVER_QC_FLAGS)), rule_set).cache()
     result = lake.merge(rows, PRODUCT)
     excluded = rows.agg(F.sum("n_excluded")).first()[0] or 0
     rows.unpersist()

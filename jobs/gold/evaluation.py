@@ -18,13 +18,24 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date, daily_aqi
+from smartmon.catalog.names import (
+    GOLD_AQI_DAILY,
+    GOLD_EVAL_ANNUAL,
+    GOLD_EVAL_MONTHLY,
+    SILVER_STATIONS,
+)
 from smartmon.io import Lake
 from smartmon.standards.evaluation import (
     MIN_DAYS_FEBRUARY,
     MIN_DAYS_MONTH,
     MIN_DAYS_YEAR,
 )
-from smartmon.standards.limits import by_limit_set, check_limit_set, index_standards, limit_set_column
+from smartmon.standards.limits import (
+    by_limit_set,
+    check_limit_set,
+    index_standards,
+    limit_set_column,
+)
 from smartmon.standards.rounding import standard_round
 
 log = logging.getLogger(__name__)
@@ -142,19 +153,19 @@ def run(lake: Lake, months: list[str] | None = None, limit_set: str | None = Non
     """Monthly evaluation of the months whose daily values changed, annual of their years."""
     state = None
     if months is None:
-        months, state = scope.months_to_build(lake, "gold.eval_monthly")
+        months, state = scope.months_to_build(lake, GOLD_EVAL_MONTHLY)
     if not months:
         return {"months": 0, "rows_out": 0}
     years = sorted({m[:4] for m in months})
-    daily = by_date(lake.read("gold.aqi_daily"))
-    stations = lake.read("silver.stations")
+    daily = by_date(lake.read(GOLD_AQI_DAILY))
+    stations = lake.read(SILVER_STATIONS)
     in_months = f"period IN ({', '.join(repr(m) for m in months)})"
     monthly = evaluate(daily.where(F.col("month").isin(months)), stations, annual=False, limit_set=limit_set)
-    n = lake.merge(monthly, "gold.eval_monthly", delete_missing_where=in_months).rows_written
+    n = lake.merge(monthly, GOLD_EVAL_MONTHLY, delete_missing_where=in_months).rows_written
     in_years = f"period IN ({', '.join(repr(y) for y in years)})"
     annual = evaluate(daily.where(F.substring("month", 1, 4).isin(years)), stations, annual=True, limit_set=limit_set)
-    n += lake.merge(annual, "gold.eval_annual", delete_missing_where=in_years).rows_written
+    n += lake.merge(annual, GOLD_EVAL_ANNUAL, delete_missing_where=in_years).rows_written
     if state is not None:
-        scope.record(lake, "gold.eval_monthly", state, months)
+        scope.record(lake, GOLD_EVAL_MONTHLY, state, months)
     log.info("evaluation of %s", ", ".join(months))
     return {"months": len(months), "rows_out": n}

@@ -14,6 +14,11 @@ from pyspark.sql import functions as F
 
 from features.air_forecast import horizon_rows
 from smartmon.catalog.features import feature_columns
+from smartmon.catalog.names import (
+    FEATURES_AIR_CLIMATOLOGY,
+    FEATURES_AIR_FORECAST,
+    GOLD_FORECASTS,
+)
 from smartmon.forecast.design import design
 from smartmon.io import Lake
 from smartmon.registry import CHAMPION, alias_version, model_name
@@ -23,8 +28,8 @@ log = logging.getLogger(__name__)
 
 def inference_frame(lake: Lake, issued: list[datetime]) -> pd.DataFrame:
     """Feature rows of the issues x horizons, with the target hour and its climatology."""
-    feats = lake.read("features.air_forecast").where(F.col("issued_at").isin(issued))
-    rows = horizon_rows(feats, lake.read("features.air_climatology"))
+    feats = lake.read(FEATURES_AIR_FORECAST).where(F.col("issued_at").isin(issued))
+    rows = horizon_rows(feats, lake.read(FEATURES_AIR_CLIMATOLOGY))
     cols = ["station_id", "issued_at", "ts", *feature_columns(), "horizon_h", "target_hod", "clim_pm25", "clim_pm10", "clim_o3"]
     return rows.select(*cols).toPandas()
 
@@ -37,7 +42,7 @@ def run(lake: Lake, targets: tuple[str, ...] = ("pm25", "pm10", "o3"), issued: l
     mlflow = get_mlflow()
     client = mlflow.MlflowClient()
     if issued is None:
-        latest = lake.read("features.air_forecast").agg(F.max("issued_at")).first()[0]
+        latest = lake.read(FEATURES_AIR_FORECAST).agg(F.max("issued_at")).first()[0]
         issued = [latest] if latest else []
     if not issued:
         return {"rows_out": 0}
@@ -57,5 +62,5 @@ def run(lake: Lake, targets: tuple[str, ...] = ("pm25", "pm10", "o3"), issued: l
         }))
     if not parts:
         return {"rows_out": 0}
-    out = lake.from_pandas(pd.concat(parts, ignore_index=True), "gold.forecasts")
-    return {"rows_out": lake.merge(out, "gold.forecasts").rows_written, "issues": len(issued)}
+    out = lake.from_pandas(pd.concat(parts, ignore_index=True), GOLD_FORECASTS)
+    return {"rows_out": lake.merge(out, GOLD_FORECASTS).rows_written, "issues": len(issued)}

@@ -12,9 +12,15 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import (
+    GOLD_PRODUCT_RUNS,
+    SILVER_AIR_HOURLY,
+    SILVER_AUDIT_LOG,
+    SILVER_QC_FLAGS,
+)
 from smartmon.io import Lake
 
-AIR_FLAG_TABLES = ("silver.air_hourly", "silver.audit_log")
+AIR_FLAG_TABLES = (SILVER_AIR_HOURLY, SILVER_AUDIT_LOG)
 
 
 def next_month(month: str) -> str:
@@ -29,11 +35,11 @@ def prev_month(month: str) -> str:
 
 def air_fingerprints(lake: Lake) -> DataFrame:
     """(month, fingerprint) of silver.air_hourly plus the air QC flags."""
-    air = lake.read("silver.air_hourly").groupBy("month").agg(
+    air = lake.read(SILVER_AIR_HOURLY).groupBy("month").agg(
         F.count("*").alias("n"), F.max("ingested_at").alias("last"), F.sum(F.xxhash64("station_id", "ts", "status")).alias("h")
     )
     flags = (
-        lake.read("silver.qc_flags")
+        lake.read(SILVER_QC_FLAGS)
         .where(F.col("source_table").isin(*AIR_FLAG_TABLES))
         .groupBy("month")
         .agg(F.sum(F.xxhash64("station_id", "parameter", "ts_from", "ts_to", "rule", "level", "rule_version")).alias("fh"))
@@ -46,7 +52,7 @@ def air_fingerprints(lake: Lake) -> DataFrame:
 def months_to_build(lake: Lake, product: str) -> tuple[list[str], DataFrame]:
     """Changed months (and the months either side, when they have data) and the state to record."""
     state = air_fingerprints(lake).withColumn("product", F.lit(product)).cache()
-    done = lake.read("gold.product_runs").where(F.col("product") == product)
+    done = lake.read(GOLD_PRODUCT_RUNS).where(F.col("product") == product)
     changed = sorted(r.month for r in state.join(done, ["product", "month", "fingerprint"], "left_anti").select("month").collect())
     present = {r.month for r in state.select("month").collect()}
     months = sorted({x for m in changed for x in (prev_month(m), m, next_month(m)) if x in present})
@@ -55,7 +61,7 @@ def months_to_build(lake: Lake, product: str) -> tuple[list[str], DataFrame]:
 
 def record(lake: Lake, product: str, state: DataFrame, months: list[str]) -> None:
     if months:
-        lake.merge(state.where(F.col("month").isin(months)).select("product", "month", "fingerprint"), "gold.product_runs")
+        lake.merge(state.where(F.col("month").isin(months)).select("product", "month", "fingerprint"), GOLD_PRODUCT_RUNS)
     state.unpersist()
 
 

@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import GOLD_SOURCE_APPORTIONMENT, SILVER_SPECIATION
 from smartmon.io import Lake
 from smartmon.pmf.batch import BootstrapResult, bootstrap, run_starts
 from smartmon.pmf.prepare import PMFInput, PMFInputError, matrices
 from smartmon.pmf.solver import Solution, normalise
 
 log = logging.getLogger(__name__)
-TABLE = "gold.source_apportionment"
+TABLE = GOLD_SOURCE_APPORTIONMENT
 DEFAULTS = {"max_iter": 20_000, "converge_delta": 0.1, "converge_n": 100}
 
 
@@ -50,7 +51,7 @@ class PMFRun:
 
 
 def load(lake: Lake, dataset: str) -> tuple[pd.DataFrame, str | None]:
-    df = lake.read("silver.speciation")
+    df = lake.read(SILVER_SPECIATION)
     rows = df.where(F.col("dataset") == dataset).select("station_id", "sample_time", "species", "concentration", "uncertainty").toPandas()
     if rows.empty:
         known = sorted(r.dataset for r in df.select("dataset").distinct().collect())
@@ -138,7 +139,7 @@ def run(lake: Lake, dataset: str, factors: int, starts: int = 20, replicates: in
     inp = matrices(raw, overrides)
     base, sols, boot = solve(inp, factors, starts, seed, replicates, **options)
     result = PMFRun(dataset, station, inp, base, sols, boot, time.monotonic() - t0)
-    run_id = _track(result, lake.version("silver.speciation"), replicates)
+    run_id = _track(result, lake.version(SILVER_SPECIATION), replicates)
     written = lake.merge(lake.from_pandas(rows(result, run_id), TABLE), TABLE, ignore_in_compare={"mlflow_run_id"}).rows_written
     log.info("%s: %d factors, Q(robust) %.1f, Q(true) %.1f, Q expected %.0f; %d rows written", dataset, factors, base.q_robust,
              base.q_true, result.q_expected, written)

@@ -19,17 +19,27 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from smartmon import upwind
+from smartmon.catalog.names import (
+    GOLD_UPWIND_CANDIDATES,
+    SILVER_AIR_HOURLY,
+    SILVER_EMISSION_SOURCES,
+    SILVER_METEO_HOURLY,
+    SILVER_POWER_USE,
+    SILVER_QC_FLAGS,
+    SILVER_SOURCE_EMISSIONS,
+    SILVER_STATIONS,
+)
 from smartmon.errors import InputError
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 
 log = logging.getLogger(__name__)
-TABLE = "gold.upwind_candidates"
+TABLE = GOLD_UPWIND_CANDIDATES
 BASELINE_DAYS = 7
 
 
 def _stations(lake: Lake) -> pd.DataFrame:
-    return lake.read("silver.stations").select("station_id", "name", "network", "lat", "lon").where(
+    return lake.read(SILVER_STATIONS).select("station_id", "name", "network", "lat", "lon").where(
         F.col("lat").isNotNull() & F.col("lon").isNotNull()).toPandas()
 
 
@@ -37,7 +47,7 @@ def nearest_wind(lake: Lake, stations: pd.DataFrame, t0: datetime, t1: datetime,
     """The nearest station within max_km (stations carry d, km from the receptor) with wind
     components in [t0, t1]."""
     near = stations[stations["d"] <= max_km].sort_values("d")
-    met = (lake.read("silver.meteo_hourly").where(F.col("ts").between(t0, t1) & F.col("station_id").isin(*near["station_id"].tolist()))
+    met = (lake.read(SILVER_METEO_HOURLY).where(F.col("ts").between(t0, t1) & F.col("station_id").isin(*near["station_id"].tolist()))
            .where(F.col("wind_u").isNotNull()).select("station_id", "ts", "wind_u", "wind_v").toPandas())
     have = set(met["station_id"])
     for r in near.itertuples():
@@ -49,7 +59,7 @@ def nearest_wind(lake: Lake, stations: pd.DataFrame, t0: datetime, t1: datetime,
 def source_candidates(lake: Lake, lat: float, lon: float, radius_km: float, pollutant: str, t_from: pd.Timestamp,
                       t_to: pd.Timestamp, sec: upwind.Sector, fp: pd.Series) -> pd.DataFrame:
     """Registered emission sources within radius_km, ranked with their anomaly evidence."""
-    reg = lake.read("silver.emission_sources").where(F.col("lat").isNotNull()).select(
+    reg = lake.read(SILVER_EMISSION_SOURCES).where(F.col("lat").isNotNull()).select(
         F.col("source_id").alias("candidate_id"), F.col("name").alias("candidate_name"), F.col("sector").alias("source_sector"),
         "lat", "lon").toPandas()
     if reg.empty:
@@ -60,11 +70,11 @@ def source_candidates(lake: Lake, lat: float, lon: float, radius_km: float, poll
     ids = reg["candidate_id"].tolist()
     week = timedelta(days=BASELINE_DAYS)
     emitted = upwind.EMITTED_FOR.get(pollutant, ())
-    emissions = (lake.read("silver.source_emissions")
+    emissions = (lake.read(SILVER_SOURCE_EMISSIONS)
                  .where(F.col("source_id").isin(ids) & F.col("pollutant").isin(*emitted) & F.col("ts").between(t_from - week, t_to + week))
                  .groupBy("source_id", "ts").agg(F.sum("amount").alias("amount")).toPandas())
     days = (beijing_date(t_from), beijing_date(t_to))
-    power = (lake.read("silver.power_use").where(F.col("source_id").isin(ids))
+    power = (lake.read(SILVER_POWER_USE).where(F.col("source_id").isin(ids))
              .where(F.col("date").between((days[0] - week).date(), (days[1] + week).date()))
              .select("source_id", "date", "kwh").toPandas())
     power["date"] = pd.to_datetime(power["date"])
@@ -92,8 +102,8 @@ def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_bac
     met_id, met_km, winds = nearest_wind(lake, stations, t_from - timedelta(hours=hours_back), t_to)
     near = stations[stations["d"] <= radius_km]
     start = t_from - timedelta(days=BASELINE_DAYS, hours=hours_back)
-    air = lake.read("silver.air_hourly").where(F.col("ts").between(start, t_to) & F.col("station_id").isin(*near["station_id"].tolist()))
-    air = valid_air(air, lake.read("silver.qc_flags")).select("station_id", "ts", pollutant).where(F.col(pollutant).isNotNull()).toPandas()
+    air = lake.read(SILVER_AIR_HOURLY).where(F.col("ts").between(start, t_to) & F.col("station_id").isin(*near["station_id"].tolist()))
+    air = valid_air(air, lake.read(SILVER_QC_FLAGS)).select("station_id", "ts", pollutant).where(F.col(pollutant).isNotNull()).toPandas()
     series = {sid: g.set_index("ts")[pollutant].astype(float) for sid, g in air.groupby("station_id")}
     receptor = series.get(station_id)
     if receptor is None or receptor[(receptor.index >= pd.Timestamp(t_from)) & (receptor.index <= pd.Timestamp(t_to))].empty:

@@ -12,6 +12,12 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from smartmon.beijing_time import BEIJING
+from smartmon.catalog.names import (
+    GOLD_WATER_CLASS,
+    SILVER_AUDIT_LOG,
+    SILVER_QC_FLAGS,
+    SILVER_WATER_OBS,
+)
 from smartmon.io import Lake
 from smartmon.standards.rounding import snap
 from smartmon.standards.water import (
@@ -23,7 +29,7 @@ from smartmon.standards.water import (
     multiple_column,
 )
 
-FLAG_TABLES = ("silver.water_obs", "silver.audit_log")
+FLAG_TABLES = (SILVER_WATER_OBS, SILVER_AUDIT_LOG)
 
 
 def mark_excluded(obs: DataFrame, flags: DataFrame) -> DataFrame:
@@ -77,6 +83,6 @@ def water_class(obs: DataFrame, flags: DataFrame, waterbody: str = RIVER, target
 
 def run(lake: Lake) -> dict[str, int]:
     """The whole table from silver (a few thousand values a month per section: no increments)."""
-    rows = water_class(lake.read("silver.water_obs"), lake.read("silver.qc_flags"))
-    res = lake.merge(rows, "gold.water_class", delete_missing_where="true")
+    rows = water_class(lake.read(SILVER_WATER_OBS), lake.read(SILVER_QC_FLAGS))
+    res = lake.merge(rows, GOLD_WATER_CLASS, delete_missing_where="true")
     return {"rows_out": res.rows_written}

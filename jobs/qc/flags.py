@@ -14,6 +14,15 @@ from functools import reduce
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import (
+    GOLD_QC_SCREENING,
+    SILVER_AIR_HOURLY,
+    SILVER_HJ212_VALUES,
+    SILVER_QC_FLAGS,
+    SILVER_QC_RUNS,
+    SILVER_STATIONS,
+    SILVER_WATER_OBS,
+)
 from smartmon.io import Lake
 from smartmon.qc.air import air_flags, hourly_context
 from smartmon.qc.device import device_flags
@@ -30,7 +39,7 @@ log = logging.getLogger(__name__)
 def pairs_frame(lake: Lake, rules: Rules) -> DataFrame:
     """Neighbour pairs of the air stations (computed on the driver from silver.stations)."""
     cfg = rules.air["spatial"]
-    st = lake.read("silver.stations").where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
+    st = lake.read(SILVER_STATIONS).where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
     pairs = rule_book_pairs(st, cfg)
     log.info("QC neighbours: %d pairs among %d stations (the %s nearest within %s km)", len(pairs), len(st), cfg["k_nearest"], cfg["radius_km"])
     schema = "station_id string, neighbour_id string, distance_km double"
@@ -51,12 +60,12 @@ def _in(months: list[str]) -> str:
 def months_to_check(lake: Lake, rules: Rules) -> tuple[list[str], DataFrame]:
     """Months of air data whose rows changed since the last check, or checked with other rules."""
     state = (
-        lake.read("silver.air_hourly")
+        lake.read(SILVER_AIR_HOURLY)
         .groupBy("month")
         .agg(F.count("*").alias("air_rows"), F.max("ingested_at").alias("air_last_ingested"))
         .withColumn("rule_version", F.lit(rules.version))
     ).cache()
-    done = lake.read("silver.qc_runs")
+    done = lake.read(SILVER_QC_RUNS)
     todo = state.join(done, ["month", "air_rows", "air_last_ingested", "rule_version"], "left_anti")
     return sorted(r.month for r in todo.select("month").collect()), state
 
@@ -68,26 +77,26 @@ def run(lake: Lake, months: list[str] | None = None, rules: Rules | None = None)
     if months is None:
         months, state = months_to_check(lake, rules)
     summary = {"months": len(months), "rows_out": 0}
-    other = reduce(DataFrame.unionByName, [water_flags(lake.read("silver.water_obs"), rules),
-                                           device_flags(lake.read("silver.hj212_values"), rules)])
-    scope = "rule <> 'manual_audit' AND source_table IN ('silver.water_obs', 'silver.hj212_values')"
-    summary["rows_out"] += lake.merge(other, "silver.qc_flags", delete_missing_where=scope).rows_written
+    other = reduce(DataFrame.unionByName, [water_flags(lake.read(SILVER_WATER_OBS), rules),
+                                           device_flags(lake.read(SILVER_HJ212_VALUES), rules)])
+    scope = f"rule <> 'manual_audit' AND source_table IN ('{SILVER_WATER_OBS}', '{SILVER_HJ212_VALUES}')"
+    summary["rows_out"] += lake.merge(other, SILVER_QC_FLAGS, delete_missing_where=scope).rows_written
     if months:
         log.info("QC of air data for %s", ", ".join(months))
-        air = lake.read("silver.air_hourly").where(F.col("month").isin(months))
+        air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(months))
         flags, scores, cached = air_products(air, pairs_frame(lake, rules), rules)
         flags = flags.where(F.col("month").isin(months)).cache()
         flags.count()  # materialise once: MERGE reads its source more than once
-        scope = f"rule <> 'manual_audit' AND source_table = 'silver.air_hourly' AND month IN {_in(months)}"
-        summary["rows_out"] += lake.merge(flags, "silver.qc_flags", delete_missing_where=scope).rows_written
-        summary["rows_out"] += lake.merge(scores, "gold.qc_screening", delete_missing_where=f"month IN {_in(months)}").rows_written
+        scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND month IN {_in(months)}"
+        summary["rows_out"] += lake.merge(flags, SILVER_QC_FLAGS, delete_missing_where=scope).rows_written
+        summary["rows_out"] += lake.merge(scores, GOLD_QC_SCREENING, delete_missing_where=f"month IN {_in(months)}").rows_written
         for df in (flags, *cached):
             df.unpersist()
         if state is not None:
-            lake.merge(state.where(F.col("month").isin(months)), "silver.qc_runs")
+            lake.merge(state.where(F.col("month").isin(months)), SILVER_QC_RUNS)
     if state is not None:
         state.unpersist()
-    levels = lake.read("silver.qc_flags").groupBy("level").count().collect()
+    levels = lake.read(SILVER_QC_FLAGS).groupBy("level").count().collect()
     summary.update({f"flags_{r['level'].lower()}": int(r["count"]) for r in levels})
     log.info("silver.qc_flags (rules %s): %s", rules.version, summary)
     return summary
@@ -95,7 +104,7 @@ def run(lake: Lake, months: list[str] | None = None, rules: Rules | None = None)
 
 def summary_by_rule(lake: Lake, months: list[str] | None = None) -> list[tuple[str, str, str, int]]:
     """(source_table, rule, level, flags) from silver.qc_flags, for reports and the CLI."""
-    f = lake.read("silver.qc_flags")
+    f = lake.read(SILVER_QC_FLAGS)
     if months:
         f = f.where(F.col("month").isin(months))
     rows = f.groupBy("source_table", "rule", "level").agg(F.count("*").alias("n")).orderBy("source_table", "rule", "level").collect()

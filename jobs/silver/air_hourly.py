@@ -36,6 +36,18 @@ from jobs.silver.conform import (
     unknown_stations,
 )
 from jobs.silver.packed_lineage import FACTS, LineageCodes, codes_of, lineage_facts
+from smartmon.catalog.names import (
+    BRONZE_CNEMC_HOURLY,
+    BRONZE_COUNTY_AIR,
+    BRONZE_KDD_AQ,
+    BRONZE_PROVINCIAL_AIR,
+    BRONZE_QUARANTINE,
+    BRONZE_TOWNSHIP_SENSORS,
+    BRONZE_UCI_HOURLY,
+    SILVER_AIR_HOURLY,
+    SILVER_STATION_ALIASES,
+    SILVER_STATIONS,
+)
 from smartmon.io import VOLATILE, Lake
 from smartmon.lineage import quarantine
 
@@ -156,23 +168,23 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     measured: building the cache cost what the two saved reads did (2 M rows: 48.6 s against
     48.5 s), and it holds gigabytes at 10 M rows."""
     parts: list[DataFrame] = []
-    if (rows := bronze_rows(lake, "bronze.cnemc_hourly", "cnemc-archive", batches)) is not None:
+    if (rows := bronze_rows(lake, BRONZE_CNEMC_HOURLY, "cnemc-archive", batches)) is not None:
         parts.append(sparse_wide(cnemc_cells(rows)))
     flat: list[tuple[DataFrame, Columns, tuple[str, ...]]] = []
-    if (rows := bronze_rows(lake, "bronze.uci_hourly", "uci-beijing", batches)) is not None:
-        flat.append((*uci_base(rows, lake.read("silver.station_aliases")), ("", "NA")))
-    if (rows := bronze_rows(lake, "bronze.kdd_aq", "kdd2018", batches)) is not None:
+    if (rows := bronze_rows(lake, BRONZE_UCI_HOURLY, "uci-beijing", batches)) is not None:
+        flat.append((*uci_base(rows, lake.read(SILVER_STATION_ALIASES)), ("", "NA")))
+    if (rows := bronze_rows(lake, BRONZE_KDD_AQ, "kdd2018", batches)) is not None:
         flat.append((*kdd_base(rows), ("",)))
-    for table, adapter, base_of in (("bronze.provincial_air", "provincial-air", provincial_base),
-                                    ("bronze.county_air", "county-air", county_base),
-                                    ("bronze.township_sensors", "township-sensors", township_base)):
+    for table, adapter, base_of in ((BRONZE_PROVINCIAL_AIR, "provincial-air", provincial_base),
+                                    (BRONZE_COUNTY_AIR, "county-air", county_base),
+                                    (BRONZE_TOWNSHIP_SENSORS, "township-sensors", township_base)):
         if (rows := bronze_rows(lake, table, adapter, batches)) is not None:
             flat.append((*base_of(rows), ("",)))
     parts += [wide(base, columns, missing) for base, columns, missing in flat]
     if not parts:
         return {"rows_in": 0}
     parsed = reduce(DataFrame.unionByName, parts)
-    known, unknown = unknown_stations(parsed, lake.read("silver.stations"))
+    known, unknown = unknown_stations(parsed, lake.read(SILVER_STATIONS))
     known = known.where(F.col("ts").isNotNull())
     # one small scan for both: the months the rows fall in and the facts of their lineage codes
     facts = known.select(month_local(F.col("ts")).alias("month"), *FACTS).distinct().collect()
@@ -180,9 +192,9 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     codes = codes_of(tuple(r[c] for c in FACTS) for r in facts)
     # status is the auditors' (smartmon audit): the same values arriving again keep it; a
     # corrected value sets the row back to preliminary.
-    result = lake.merge(rows_of(known, codes), "silver.air_hourly", ignore_in_compare=VOLATILE | {"status"},
+    result = lake.merge(rows_of(known, codes), SILVER_AIR_HOURLY, ignore_in_compare=VOLATILE | {"status"},
                         within={"month": months}, keys_unique=True)
-    q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage="silver.air_hourly")
-    summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == "bronze.quarantine" else 0}
+    q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage=SILVER_AIR_HOURLY)
+    summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == BRONZE_QUARANTINE else 0}
     log.info("silver.air_hourly: %s", summary)
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobs.silver.fields import Field, conform_feed
+from smartmon.catalog.names import BRONZE_STATISTICS, SILVER_COUNTY_STATS
 from smartmon.io import Lake
 
 FIELDS = {"county_code": Field("区县代码"), "year": Field("年份", "int"), "county_name": Field("区县名称", required=False),
@@ -10,4 +11,4 @@ FIELDS = {"county_code": Field("区县代码"), "year": Field("年份", "int"), 
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    return conform_feed(lake, batches, "bronze.statistics", "statistics", FIELDS, "silver.county_stats")
+    return conform_feed(lake, batches, BRONZE_STATISTICS, "statistics", FIELDS, SILVER_COUNTY_STATS)

@@ -6,6 +6,7 @@ from pyspark.sql import DataFrame
 
 from jobs.silver.conform import LINEAGE_COLS
 from jobs.silver.fields import Field, admin_codes, conform_feed
+from smartmon.catalog.names import BRONZE_ENTERPRISES, SILVER_EMISSION_SOURCES
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
 
@@ -21,4 +22,4 @@ def shape(rows: DataFrame) -> DataFrame:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    return conform_feed(lake, batches, "bronze.enterprises", "enterprises", FIELDS, "silver.emission_sources", shape=shape)
+    return conform_feed(lake, batches, BRONZE_ENTERPRISES, "enterprises", FIELDS, SILVER_EMISSION_SOURCES, shape=shape)

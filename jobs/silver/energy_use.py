@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobs.silver.fields import Field, conform_feed
+from smartmon.catalog.names import BRONZE_ENERGY_USE, SILVER_ENERGY_USE
 from smartmon.io import Lake
 
 FIELDS = {"source_id": Field("enterprise_id"), "month": Field("month"), "fuel": Field("fuel"), "amount": Field("amount", "double"),
@@ -10,4 +11,4 @@ FIELDS = {"source_id": Field("enterprise_id"), "month": Field("month"), "fuel": 
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    return conform_feed(lake, batches, "bronze.energy_use", "energy-use", FIELDS, "silver.energy_use")
+    return conform_feed(lake, batches, BRONZE_ENERGY_USE, "energy-use", FIELDS, SILVER_ENERGY_USE)

@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, refusals
+from smartmon.catalog.names import BRONZE_HJ212_FRAMES, SILVER_HJ212_VALUES
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -47,7 +48,7 @@ def values(frames: DataFrame) -> DataFrame:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    frames = bronze_rows(lake, "bronze.hj212_frames", "hj212", batches)
+    frames = bronze_rows(lake, BRONZE_HJ212_FRAMES, "hj212", batches)
     if frames is None:
         return {"rows_in": 0}
     rows = values(frames).cache()
@@ -60,7 +61,7 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         F.col("value_text"),
     ).dropDuplicates(["source_file", "source_line", "reason", "raw_payload"])
     good = rows.where(F.col("data_time").isNotNull()).drop("value_text").dropDuplicates(["mn", "data_time", "cn", "code", "field"])
-    result = lake.merge(good, "silver.hj212_values")
-    q = quarantine(lake, refused, stage="silver.hj212_values")
+    result = lake.merge(good, SILVER_HJ212_VALUES)
+    q = quarantine(lake, refused, stage=SILVER_HJ212_VALUES)
     rows.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}

@@ -6,6 +6,11 @@ from pyspark.sql import DataFrame
 
 from jobs.silver.conform import LINEAGE_COLS
 from jobs.silver.fields import Field, admin_codes, conform_feed
+from smartmon.catalog.names import (
+    BRONZE_HYDROLOGY,
+    SILVER_RIVER_SECTIONS,
+    SILVER_SECTION_FLOW,
+)
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
 
@@ -22,9 +27,9 @@ def _sections(rows: DataFrame) -> DataFrame:
 
 
 def run_sections(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    return conform_feed(lake, batches, "bronze.hydrology", "hydrology", SECTIONS, "silver.river_sections", layout="sections",
+    return conform_feed(lake, batches, BRONZE_HYDROLOGY, "hydrology", SECTIONS, SILVER_RIVER_SECTIONS, layout="sections",
                         shape=_sections)
 
 
 def run_flow(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    return conform_feed(lake, batches, "bronze.hydrology", "hydrology", FLOW, "silver.section_flow", layout="daily-flow")
+    return conform_feed(lake, batches, BRONZE_HYDROLOGY, "hydrology", FLOW, SILVER_SECTION_FLOW, layout="daily-flow")

@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows, refusals
 from jobs.silver.fields import Field, extract, write
+from smartmon.catalog.names import BRONZE_LAND_USE, SILVER_LAND_USE
 from smartmon.io import Lake
 
 SHARES = ("cropland", "forest", "grassland", "water", "built_up", "unused")
@@ -13,7 +14,7 @@ FIELDS = {"h3_hex": Field("h3_r6"), "year": Field("year", "int"), **{s: Field(s,
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.land_use", "land-use", batches)
+    bronze = bronze_rows(lake, BRONZE_LAND_USE, "land-use", batches)
     if bronze is None:
         return {"rows_in": 0}
     rows, refused = extract(bronze, FIELDS)
@@ -24,4 +25,4 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     staged = rows.withColumn("_why", why)
     refused = refused.unionByName(refusals(staged.where(F.col("_why").isNotNull()), F.col("_why"), F.col("h3_hex")))
     good = staged.where(F.col("_why").isNull()).select(cell.alias("h3_r6"), "year", *SHARES, *LINEAGE_COLS)
-    return write(lake, good, refused, "silver.land_use")
+    return write(lake, good, refused, SILVER_LAND_USE)

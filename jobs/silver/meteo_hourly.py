@@ -10,7 +10,21 @@ import math
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, month_local, months_of, unknown_stations
+from jobs.silver.conform import (
+    LINEAGE_COLS,
+    beijing_to_utc,
+    bronze_rows,
+    month_local,
+    months_of,
+    unknown_stations,
+)
+from smartmon.catalog.names import (
+    BRONZE_KDD_MEO,
+    BRONZE_UCI_HOURLY,
+    SILVER_METEO_HOURLY,
+    SILVER_STATION_ALIASES,
+    SILVER_STATIONS,
+)
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -68,18 +82,18 @@ def kdd_meteo(bronze: DataFrame) -> DataFrame:
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     parts = []
-    if (rows := bronze_rows(lake, "bronze.uci_hourly", "uci-beijing", batches)) is not None:
-        parts.append(uci_meteo(rows, lake.read("silver.station_aliases")))
-    if (rows := bronze_rows(lake, "bronze.kdd_meo", "kdd2018-meo", batches)) is not None:
+    if (rows := bronze_rows(lake, BRONZE_UCI_HOURLY, "uci-beijing", batches)) is not None:
+        parts.append(uci_meteo(rows, lake.read(SILVER_STATION_ALIASES)))
+    if (rows := bronze_rows(lake, BRONZE_KDD_MEO, "kdd2018-meo", batches)) is not None:
         parts.append(kdd_meteo(rows))
     if not parts:
         return {"rows_in": 0}
     rows = parts[0]
     for p in parts[1:]:
         rows = rows.unionByName(p)
-    rows, refused = unknown_stations(rows.where(F.col("ts").isNotNull()), lake.read("silver.stations"))
+    rows, refused = unknown_stations(rows.where(F.col("ts").isNotNull()), lake.read(SILVER_STATIONS))
     months = months_of(rows)
     rows = with_uv(rows).withColumn("month", month_local(F.col("ts"))).dropDuplicates(["station_id", "ts"])
-    result = lake.merge(rows, "silver.meteo_hourly", within={"month": months}, keys_unique=True)
-    q = quarantine(lake, refused, stage="silver.meteo_hourly")
+    result = lake.merge(rows, SILVER_METEO_HOURLY, within={"month": months}, keys_unique=True)
+    q = quarantine(lake, refused, stage=SILVER_METEO_HOURLY)
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}

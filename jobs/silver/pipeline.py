@@ -26,6 +26,24 @@ from jobs.silver import (
     station_lists,
     water_obs,
 )
+from smartmon.catalog.names import (
+    BRONZE_INGEST_BATCHES,
+    SILVER_AIR_HOURLY,
+    SILVER_CONFORMED_BATCHES,
+    SILVER_COUNTY_STATS,
+    SILVER_EMISSION_SOURCES,
+    SILVER_ENERGY_USE,
+    SILVER_HJ212_VALUES,
+    SILVER_LAND_USE,
+    SILVER_METEO_HOURLY,
+    SILVER_POWER_USE,
+    SILVER_RIVER_SECTIONS,
+    SILVER_SECTION_FLOW,
+    SILVER_SOURCE_EMISSIONS,
+    SILVER_SPECIATION,
+    SILVER_STATIONS,
+    SILVER_WATER_OBS,
+)
 from smartmon.io import Lake
 from smartmon.lineage import now_utc
 
@@ -47,21 +65,21 @@ class SilverJob:
 
 # job name -> job, in an order that respects `after`
 SILVER_JOBS: dict[str, SilverJob] = {
-    "silver.station_lists": SilverJob(("station-lists",), station_lists.run, writes="silver.stations"),
-    "silver.air_hourly": SilverJob(("cnemc-archive", "uci-beijing", "kdd2018", "provincial-air", "county-air", "township-sensors"),
+    "silver.station_lists": SilverJob(("station-lists",), station_lists.run, writes=SILVER_STATIONS),
+    SILVER_AIR_HOURLY: SilverJob(("cnemc-archive", "uci-beijing", "kdd2018", "provincial-air", "county-air", "township-sensors"),
                                    air_hourly.run, after=("silver.station_lists",)),
-    "silver.meteo_hourly": SilverJob(("uci-beijing", "kdd2018-meo"), meteo_hourly.run),
-    "silver.water_obs": SilverJob(("water-auto",), water_obs.run),
-    "silver.hj212_values": SilverJob(("hj212",), hj212_values.run),
-    "silver.speciation": SilverJob(("epa-pmf",), speciation.run),
-    "silver.emission_sources": SilverJob(("enterprises",), emission_sources.run),
-    "silver.source_emissions": SilverJob(("hj212",), source_emissions.run, after=("silver.hj212_values", "silver.emission_sources")),
-    "silver.power_use": SilverJob(("power-use",), power_use.run),
-    "silver.energy_use": SilverJob(("energy-use",), energy_use.run),
-    "silver.river_sections": SilverJob(("hydrology",), hydrology.run_sections),
-    "silver.section_flow": SilverJob(("hydrology",), hydrology.run_flow),
-    "silver.land_use": SilverJob(("land-use",), land_use.run),
-    "silver.county_stats": SilverJob(("statistics",), county_stats.run),
+    SILVER_METEO_HOURLY: SilverJob(("uci-beijing", "kdd2018-meo"), meteo_hourly.run),
+    SILVER_WATER_OBS: SilverJob(("water-auto",), water_obs.run),
+    SILVER_HJ212_VALUES: SilverJob(("hj212",), hj212_values.run),
+    SILVER_SPECIATION: SilverJob(("epa-pmf",), speciation.run),
+    SILVER_EMISSION_SOURCES: SilverJob(("enterprises",), emission_sources.run),
+    SILVER_SOURCE_EMISSIONS: SilverJob(("hj212",), source_emissions.run, after=(SILVER_HJ212_VALUES, SILVER_EMISSION_SOURCES)),
+    SILVER_POWER_USE: SilverJob(("power-use",), power_use.run),
+    SILVER_ENERGY_USE: SilverJob(("energy-use",), energy_use.run),
+    SILVER_RIVER_SECTIONS: SilverJob(("hydrology",), hydrology.run_sections),
+    SILVER_SECTION_FLOW: SilverJob(("hydrology",), hydrology.run_flow),
+    SILVER_LAND_USE: SilverJob(("land-use",), land_use.run),
+    SILVER_COUNTY_STATS: SilverJob(("statistics",), county_stats.run),
 }
 
 
@@ -71,7 +89,7 @@ def table_of(job: str) -> str:
 
 def ingest_sources(lake: Lake, sources: list[str] | None = None, paths: list[Path] | None = None) -> list[IngestReport]:
     """Bronze for the given sources (default all) from paths, the data root and the landing zone."""
-    if lake.read("silver.stations").limit(1).count() == 0:
+    if lake.read(SILVER_STATIONS).limit(1).count() == 0:
         from jobs.silver import stations
 
         log.info("silver.stations is empty: building the station registry first")
@@ -86,8 +104,8 @@ def ingest_sources(lake: Lake, sources: list[str] | None = None, paths: list[Pat
 
 
 def pending_batches(lake: Lake, job: str, adapters: tuple[str, ...]) -> dict[str, list[str]]:
-    batches = lake.read("bronze.ingest_batches").where(F.col("source").isin(*adapters)).where("status = 'ingested'")
-    done = lake.read("silver.conformed_batches").where(F.col("job") == job).select("batch_id")
+    batches = lake.read(BRONZE_INGEST_BATCHES).where(F.col("source").isin(*adapters)).where("status = 'ingested'")
+    done = lake.read(SILVER_CONFORMED_BATCHES).where(F.col("job") == job).select("batch_id")
     todo = batches.select("source", "batch_id").distinct().join(done, "batch_id", "left_anti").collect()
     out: dict[str, list[str]] = {}
     for r in todo:
@@ -103,6 +121,6 @@ def conform(lake: Lake, job: str) -> dict[str, int]:
         return {"rows_in": 0}
     summary = run(lake, todo)
     rows = [(job, b, now_utc()) for ids in todo.values() for b in ids]
-    lake.merge(lake.spark.createDataFrame(rows, lake.ensure("silver.conformed_batches").schema), "silver.conformed_batches")
+    lake.merge(lake.spark.createDataFrame(rows, lake.ensure(SILVER_CONFORMED_BATCHES).schema), SILVER_CONFORMED_BATCHES)
     summary["batches"] = len(rows)
     return summary

@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows
 from jobs.silver.fields import Field, extract, write
+from smartmon.catalog.names import BRONZE_POWER_USE, SILVER_POWER_USE
 from smartmon.io import Lake
 
 ENTERPRISE = {"source_id": Field("用户编号"), "sector": Field("行业", required=False), "county_code": Field("区县代码", required=False),
@@ -27,8 +28,8 @@ def usage(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.power_use", "power-use", batches)
+    bronze = bronze_rows(lake, BRONZE_POWER_USE, "power-use", batches)
     if bronze is None:
         return {"rows_in": 0}
     rows, refused = usage(bronze)
-    return write(lake, rows, refused, "silver.power_use")
+    return write(lake, rows, refused, SILVER_POWER_USE)

@@ -12,6 +12,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import month_local
+from smartmon.catalog.names import (
+    SILVER_EMISSION_SOURCES,
+    SILVER_HJ212_VALUES,
+    SILVER_SOURCE_EMISSIONS,
+)
 from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
@@ -41,14 +46,14 @@ def emissions(values: DataFrame, registry: DataFrame) -> DataFrame:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    values = lake.read("silver.hj212_values")
+    values = lake.read(SILVER_HJ212_VALUES)
     if batches is not None:
         ids = batches.get("hj212")
         if not ids:
             return {"rows_in": 0}
         values = values.where(F.col("batch_id").isin(ids))
-    rows = emissions(values, lake.read("silver.emission_sources"))
-    result = lake.merge(rows, "silver.source_emissions")
+    rows = emissions(values, lake.read(SILVER_EMISSION_SOURCES))
+    result = lake.merge(rows, SILVER_SOURCE_EMISSIONS)
     summary = {"rows_out": result.rows_written}
     log.info("silver.source_emissions: %s", summary)
     return summary

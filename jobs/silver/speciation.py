@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows, invalid_number, refusals
+from smartmon.catalog.names import BRONZE_PMF_SPECIATION, SILVER_SPECIATION
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -20,7 +21,7 @@ SITES = {
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     from jobs.silver.stations import register_discovered
 
-    bronze = bronze_rows(lake, "bronze.pmf_speciation", "epa-pmf", batches)
+    bronze = bronze_rows(lake, BRONZE_PMF_SPECIATION, "epa-pmf", batches)
     if bronze is None:
         return {"rows_in": 0}
     first = bronze.groupBy("dataset").agg(*[F.first(c).alias(c) for c in LINEAGE_COLS]).collect()
@@ -47,7 +48,7 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         F.trim("c_text").try_cast("double").alias("concentration"), F.trim("u_text").try_cast("double").alias("uncertainty"),
         *LINEAGE_COLS,
     ).dropDuplicates(["station_id", "sample_time", "species"])
-    result = lake.merge(good, "silver.speciation")
-    q = quarantine(lake, refused, stage="silver.speciation")
+    result = lake.merge(good, SILVER_SPECIATION)
+    q = quarantine(lake, refused, stage=SILVER_SPECIATION)
     long.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows, refusals
 from jobs.silver.fields import Field, admin_codes, extract, write
+from smartmon.catalog.names import BRONZE_STATION_LISTS, SILVER_STATIONS
 from smartmon.catalog.silver import TIERS
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
@@ -55,8 +56,8 @@ def stations(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
-    bronze = bronze_rows(lake, "bronze.station_lists", "station-lists", batches)
+    bronze = bronze_rows(lake, BRONZE_STATION_LISTS, "station-lists", batches)
     if bronze is None:
         return {"rows_in": 0}
     rows, refused = stations(bronze)
-    return write(lake, rows, refused, "silver.stations")
+    return write(lake, rows, refused, SILVER_STATIONS)

@@ -27,8 +27,15 @@ from pypinyin import lazy_pinyin
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import SILVER_STATION_ALIASES, SILVER_STATIONS
 from smartmon.errors import InputError
-from smartmon.geo.admin import AdminReference, assign_admin_codes, haversine_km, normalize_place, read_admin_reference
+from smartmon.geo.admin import (
+    AdminReference,
+    assign_admin_codes,
+    haversine_km,
+    normalize_place,
+    read_admin_reference,
+)
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
@@ -255,7 +262,7 @@ def run(lake: Lake, ref: AdminReference | None = None, *, force: bool = False) -
             raise InputError("station list not found (is SMARTMON_DATA right?)", file=str(path))
     uci_files = sorted((root / UCI_DIR).glob("PRSA_Data_*.csv"))
     batch = batch_id_for("station-registry", [RULES_VERSION] + [sha256_file(p) for p in [*files.values(), *uci_files]])
-    if not force and lake.read("silver.stations").where(F.col("batch_id") == batch).limit(1).count():
+    if not force and lake.read(SILVER_STATIONS).where(F.col("batch_id") == batch).limit(1).count():
         log.info("silver.stations: already built from these lists (%s); skipped", batch)
         return {"skipped": 1}
     ingested_at = now_utc()
@@ -277,7 +284,7 @@ def run(lake: Lake, ref: AdminReference | None = None, *, force: bool = False) -
     )
     stations = with_h3(link_same_sites(placed, pinyin)).withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
     stations = stations.cache()
-    result = lake.merge(stations, "silver.stations")
+    result = lake.merge(stations, SILVER_STATIONS)
 
     # UCI sites are national stations under another name.
     national_bj = stations.where("tier = 'national' AND city_name = '北京'").select("station_id", "name").toPandas()
@@ -289,7 +296,7 @@ def run(lake: Lake, ref: AdminReference | None = None, *, force: bool = False) -
     alias_df = kdd_alias
     if len(aliases):
         alias_df = alias_df.unionByName(spark.createDataFrame(aliases, "source string, source_station string, station_id string, method string, distance_km double"))
-    lake.merge(alias_df, "silver.station_aliases")
+    lake.merge(alias_df, SILVER_STATION_ALIASES)
 
     # Nothing is dropped silently: refused list rows and unmatched UCI sites go to quarantine.
     refused = bad.select(
@@ -301,7 +308,7 @@ def run(lake: Lake, ref: AdminReference | None = None, *, force: bool = False) -
             F.lit("station-registry:uci").alias("source"), F.col("file").alias("source_file"),
             F.lit(None).cast("bigint").alias("source_line"), F.col("site").alias("raw_payload"), "reason"))
     refused = refused.withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
-    q = quarantine(lake, refused, stage="silver.stations")
+    q = quarantine(lake, refused, stage=SILVER_STATIONS)
     counts = stations.groupBy("kind", "tier").count().collect()
     stations.unpersist()
     summary: dict[str, int] = {}
@@ -343,4 +350,4 @@ def register_discovered(lake: Lake, found: list[dict], ref: AdminReference | Non
         F.lit(None).cast("string").alias("station_class"),
         *[F.lit(None).cast("bigint").alias(f"h3_r{r}") for r in (5, 7, 9)],
     )
-    lake.merge(out.dropDuplicates(["station_id"]), "silver.stations")
+    lake.merge(out.dropDuplicates(["station_id"]), SILVER_STATIONS)

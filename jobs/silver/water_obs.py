@@ -11,7 +11,14 @@ import logging
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, invalid_number, refusals
+from jobs.silver.conform import (
+    LINEAGE_COLS,
+    beijing_to_utc,
+    bronze_rows,
+    invalid_number,
+    refusals,
+)
+from smartmon.catalog.names import BRONZE_WATER_AUTO, SILVER_WATER_OBS
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
@@ -56,7 +63,7 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     from jobs.silver.stations import register_discovered
 
     spark = lake.spark
-    bronze = bronze_rows(lake, "bronze.water_auto", "water-auto", batches)
+    bronze = bronze_rows(lake, BRONZE_WATER_AUTO, "water-auto", batches)
     if bronze is None:
         return {"rows_in": 0}
     found = bronze.select(
@@ -82,7 +89,7 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         F.col("value_text"),
     )
     good = obs.where(F.col("parameter").isNotNull() & F.col("ts").isNotNull() & F.col("value").isNotNull()).drop("header")
-    result = lake.merge(good.dropDuplicates(["station_id", "ts", "parameter"]), "silver.water_obs")
-    q = quarantine(lake, refused, stage="silver.water_obs")
+    result = lake.merge(good.dropDuplicates(["station_id", "ts", "parameter"]), SILVER_WATER_OBS)
+    q = quarantine(lake, refused, stage=SILVER_WATER_OBS)
     obs.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted, "stations": len(found)}

@@ -104,7 +104,14 @@ def register(spec: TableSpec) -> TableSpec:
 
 def _load_all() -> None:
     # Importing the layer modules registers their tables.
-    from smartmon.catalog import bronze, bronze_feeds, features, gold, silver, silver_feeds  # noqa: F401
+    from smartmon.catalog import (  # noqa: F401
+        bronze,
+        bronze_feeds,
+        features,
+        gold,
+        silver,
+        silver_feeds,
+    )
 
 
 def get(fqn: str) -> TableSpec:

@@ -11,6 +11,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import SILVER_AIR_HOURLY
 from smartmon.qc.flagframe import (
     as_flags,
     fmt,
@@ -20,7 +21,7 @@ from smartmon.qc.flagframe import (
 )
 from smartmon.qc.rules import Rules
 
-SOURCE = "silver.air_hourly"
+SOURCE = SILVER_AIR_HOURLY
 
 
 def _by_parameter(mapping: dict[str, float]) -> Column:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import SILVER_AIR_HOURLY, SILVER_AUDIT_LOG
 from smartmon.qc.flagframe import AIR_PARAMETERS
 
 
@@ -21,7 +22,7 @@ def _hours(flags: DataFrame) -> DataFrame:
 
 def excluded_hours(flags: DataFrame) -> DataFrame:
     """(station_id, ts, parameter) of air values gold must not use."""
-    air = flags.where(F.col("source_table").isin("silver.air_hourly", "silver.audit_log"))
+    air = flags.where(F.col("source_table").isin(SILVER_AIR_HOURLY, SILVER_AUDIT_LOG))
     bad = _hours(air.where(F.col("level") == "ERROR"))
     confirmed = _hours(air.where((F.col("rule") == "manual_audit") & (F.col("level") == "INFO")))
     return bad.join(confirmed, ["station_id", "parameter", "ts"], "left_anti").distinct()

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import SILVER_HJ212_VALUES
 from smartmon.qc.flagframe import as_flags, lookup
 from smartmon.qc.rules import Rules
 
-SOURCE = "silver.hj212_values"
+SOURCE = SILVER_HJ212_VALUES
 
 
 def device_flags(values: DataFrame, rules: Rules) -> DataFrame:

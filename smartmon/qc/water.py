@@ -9,10 +9,11 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from smartmon.catalog.names import SILVER_WATER_OBS
 from smartmon.qc.flagframe import as_flags, fmt, lookup
 from smartmon.qc.rules import Rules
 
-SOURCE = "silver.water_obs"
+SOURCE = SILVER_WATER_OBS
 
 
 def do_saturation_mg_l(temp_c: Column) -> Column:

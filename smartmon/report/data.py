@@ -18,6 +18,20 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
 
+from smartmon.catalog.names import (
+    GOLD_AQI_DAILY,
+    GOLD_EVAL_MONTHLY,
+    GOLD_FORECASTS,
+    GOLD_HEX_DAILY,
+    GOLD_QC_SCREENING,
+    GOLD_REGION_DAILY,
+    GOLD_SCENARIO_RESULTS,
+    GOLD_UPWIND_CANDIDATES,
+    GOLD_WATER_CLASS,
+    SILVER_QC_FLAGS,
+    SILVER_RIVER_SECTIONS,
+    SILVER_STATIONS,
+)
 from smartmon.errors import TableError
 from smartmon.report.area import Area, Period, utc_bounds
 
@@ -90,7 +104,7 @@ def _months(months: list[str]) -> ds.Expression:
 
 def read_stations(reader: LakeReader) -> pd.DataFrame:
     """The registry: read first, since it decides whether the asked area exists."""
-    return reader.read("silver.stations", STATION_COLUMNS)
+    return reader.read(SILVER_STATIONS, STATION_COLUMNS)
 
 
 def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.DataFrame) -> ReportInputs:
@@ -102,26 +116,26 @@ def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.Dat
     ts = pa.timestamp("us", tz="UTC")
     inputs = ReportInputs(
         stations=stations,
-        aqi_daily=reader.read("gold.aqi_daily", AQI_COLUMNS, _months(months) & window),
-        region_daily=reader.read("gold.region_daily", ["scope", "code", "day", "pollutant", "value", "n_stations"],
+        aqi_daily=reader.read(GOLD_AQI_DAILY, AQI_COLUMNS, _months(months) & window),
+        region_daily=reader.read(GOLD_REGION_DAILY, ["scope", "code", "day", "pollutant", "value", "n_stations"],
                                  _months(months) & window),
-        eval_monthly=reader.read("gold.eval_monthly", None, ds.field("period") == period.start.strftime("%Y-%m")),
-        hex_daily=reader.read("gold.hex_daily", ["cell", "day", "value_sum", "n_stations"],
+        eval_monthly=reader.read(GOLD_EVAL_MONTHLY, None, ds.field("period") == period.start.strftime("%Y-%m")),
+        hex_daily=reader.read(GOLD_HEX_DAILY, ["cell", "day", "value_sum", "n_stations"],
                               _months([m for m in months if m >= period.start.strftime("%Y-%m")])
                               & _day_range(period.start, period.end) & (ds.field("resolution") == 7)
                               & (ds.field("pollutant") == "pm25")),
-        water_class=reader.read("gold.water_class"),
-        forecasts=reader.read("gold.forecasts", ["station_id", "target", "issued_at", "horizon_h", "ts", "value",
+        water_class=reader.read(GOLD_WATER_CLASS),
+        forecasts=reader.read(GOLD_FORECASTS, ["station_id", "target", "issued_at", "horizon_h", "ts", "value",
                                                  "model_name", "model_version"],
                               ds.field("issued_at") <= pa.scalar(issue_cutoff, ts)),
-        qc_flags=reader.read("silver.qc_flags", ["station_id", "parameter", "ts_from", "ts_to", "rule", "level", "detail"],
+        qc_flags=reader.read(SILVER_QC_FLAGS, ["station_id", "parameter", "ts_from", "ts_to", "rule", "level", "detail"],
                              _months(_with_previous(months)) & (ds.field("ts_from") <= pa.scalar(hi, ts))
                              & (ds.field("ts_to") > pa.scalar(lo, ts))),
-        qc_screening=reader.read("gold.qc_screening", ["station_id", "day", "score", "rank", "reason", "parameter"],
+        qc_screening=reader.read(GOLD_QC_SCREENING, ["station_id", "day", "score", "rank", "reason", "parameter"],
                                  _months(months) & _day_range(period.start, period.end)),
-        scenario_results=reader.read("gold.scenario_results"),
-        river_sections=reader.read("silver.river_sections", ["section_id", "name", "province_code", "city_code"]),
-        upwind=reader.read("gold.upwind_candidates", None,
+        scenario_results=reader.read(GOLD_SCENARIO_RESULTS),
+        river_sections=reader.read(SILVER_RIVER_SECTIONS, ["section_id", "name", "province_code", "city_code"]),
+        upwind=reader.read(GOLD_UPWIND_CANDIDATES, None,
                            (ds.field("from_ts") <= pa.scalar(hi, ts)) & (ds.field("to_ts") > pa.scalar(lo, ts))),
     )
     inputs.versions = dict(reader.versions)

@@ -11,7 +11,19 @@ import re
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
-from smartmon.report.tables import NA, Section, Table, category_table, dict_table, num, pct, ranking_table, sig, text, yes
+from smartmon.report.tables import (
+    NA,
+    Section,
+    Table,
+    category_table,
+    dict_table,
+    num,
+    pct,
+    ranking_table,
+    sig,
+    text,
+    yes,
+)
 from smartmon.report.templates import HTML, MARKDOWN
 
 

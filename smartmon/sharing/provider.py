@@ -15,6 +15,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
+from smartmon.catalog.names import SILVER_STATIONS
 from smartmon.sharing.access_log import AccessLog
 from smartmon.sharing.cache import ScopedCache, ServedFile, original_files
 from smartmon.sharing.errors import NotFound, PermissionDenied, SharingError
@@ -27,7 +28,7 @@ from smartmon.sharing.snapshots import Snapshot, open_snapshot, table_root
 log = logging.getLogger(__name__)
 
 STATE_DIR = "_sharing"
-STATIONS = "silver.stations"
+STATIONS = SILVER_STATIONS
 
 
 @dataclass(frozen=True)

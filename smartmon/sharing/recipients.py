@@ -26,7 +26,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from smartmon.sharing.areas import Area, parse_area
-from smartmon.sharing.errors import InvalidRequest, NotFound, PermissionDenied, Unauthenticated
+from smartmon.sharing.errors import (
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
 
