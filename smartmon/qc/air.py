@@ -20,6 +20,7 @@ from smartmon.qc.flagframe import (
     lookup,
 )
 from smartmon.qc.rules import Rules
+from smartmon.qc.spatial import spatial_flags
 
 SOURCE = SILVER_AIR_HOURLY
 
@@ -120,8 +121,6 @@ def pm_ratio_flags(wide: DataFrame, rules: Rules) -> DataFrame:
 def air_flags(air: DataFrame, context: DataFrame, frame: DataFrame | None, rules: Rules) -> DataFrame:
     """Every air rule. context: hourly_context(long_values(air)); frame: spatial_frame(...) or
     None to leave the spatial rules out (passed in so callers can cache and reuse them)."""
-    from smartmon.qc.spatial import spatial_flags
-
     parts = [range_flags(context, rules), constant_flags(context, rules), spike_flags(context, rules), pm_ratio_flags(air, rules)]
     if frame is not None:
         parts.append(spatial_flags(frame, rules))

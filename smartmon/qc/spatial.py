@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from smartmon.beijing_time import beijing_day
-from smartmon.qc.air import SOURCE
+from smartmon.catalog.names import SILVER_AIR_HOURLY
 from smartmon.qc.flagframe import as_flags, fmt, hour_runs
 from smartmon.qc.rules import Rules
 
@@ -44,7 +44,7 @@ def outlier_flags(frame: DataFrame, rules: Rules) -> DataFrame:
     runs = hour_runs(hits.select("station_id", "parameter", "ts", F.col("z").alias("value")))
     detail = F.concat(F.lit("robust z against neighbours from "), fmt(F.col("min_value")), F.lit(" to "), fmt(F.col("max_value")),
                       F.lit(" over "), F.col("hours"), F.lit(" h"))
-    return as_flags(runs, "spatial_outlier", "INFO", detail, rules.version, SOURCE)
+    return as_flags(runs, "spatial_outlier", "INFO", detail, rules.version, SILVER_AIR_HOURLY)
 
 
 def drop_flags(frame: DataFrame, rules: Rules) -> DataFrame:
@@ -53,7 +53,7 @@ def drop_flags(frame: DataFrame, rules: Rules) -> DataFrame:
     hits = frame.where((F.col("z") < float(cfg["drop_z"])) & (F.col("dev") < math.log(float(cfg["drop_ratio"]))))
     runs = hour_runs(hits.select("station_id", "parameter", "ts", F.col("z").alias("value")), int(cfg["drop_hours"]))
     detail = F.concat(F.lit("below the neighbours for "), F.col("hours"), F.lit(" h, robust z down to "), fmt(F.col("min_value")))
-    return as_flags(runs, "spatial_drop", "WARNING", detail, rules.version, SOURCE)
+    return as_flags(runs, "spatial_drop", "WARNING", detail, rules.version, SILVER_AIR_HOURLY)
 
 
 def daily_offsets(frame: DataFrame, rules: Rules) -> DataFrame:
@@ -93,7 +93,7 @@ def offset_flags(frame: DataFrame, rules: Rules) -> DataFrame:
     detail = F.concat(F.lit("daily median "), F.when(F.col("mdev") > 0, "above").otherwise("below"),
                       F.lit(" its usual relation to the neighbours by x"), fmt(F.exp(F.abs("mdev")), 2),
                       F.lit(" (z "), fmt(F.col("_z")), F.lit("), "), F.col("_len"), F.lit(" days in a row"))
-    return as_flags(d, "spatial_offset", "WARNING", detail, rules.version, SOURCE)
+    return as_flags(d, "spatial_offset", "WARNING", detail, rules.version, SILVER_AIR_HOURLY)
 
 
 def spatial_flags(frame: DataFrame, rules: Rules) -> DataFrame:
