@@ -18,6 +18,8 @@ import h3
 import numpy as np
 import pandas as pd
 
+from smartmon.geo.distance import distance_km
+
 EARTH_M_PER_DEG = 111_320.0
 FOOTPRINT_RES = 6  # H3 cells of ~36 km2; a candidate counts trajectory hours within one ring of its cell
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -55,13 +57,6 @@ def bearing(lat1, lon1, lat2, lon2):
     y = np.sin(dl) * np.cos(p2)
     x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
     return (np.degrees(np.arctan2(y, x)) + 360) % 360
-
-
-def distance_km(lat1, lon1, lat2, lon2):
-    """Great-circle km between point(s) 1 and point(s) 2 (numpy broadcasting)."""
-    p1, p2 = np.radians(np.asarray(lat1)), np.radians(np.asarray(lat2))
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.asarray(lon2) - np.asarray(lon1)) / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
 
 
 def sector(traj: pd.DataFrame, lat: float, lon: float, weights: pd.Series | None = None) -> Sector:

@@ -30,6 +30,7 @@ from smartmon.catalog.names import (
     SILVER_STATIONS,
 )
 from smartmon.errors import InputError
+from smartmon.geo.distance import distance_km
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 
@@ -64,7 +65,7 @@ def source_candidates(lake: Lake, lat: float, lon: float, radius_km: float, poll
         "lat", "lon").toPandas()
     if reg.empty:
         return reg
-    reg = reg[upwind.distance_km(lat, lon, reg["lat"], reg["lon"]) <= radius_km]
+    reg = reg[distance_km(lat, lon, reg["lat"], reg["lon"]) <= radius_km]
     if reg.empty:
         return reg
     ids = reg["candidate_id"].tolist()
@@ -98,7 +99,7 @@ def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_bac
     if rec.empty:
         raise InputError(f"unknown receptor station {station_id!r} (not in silver.stations with coordinates)")
     lat, lon = float(rec["lat"].iloc[0]), float(rec["lon"].iloc[0])
-    stations = stations.assign(d=upwind.distance_km(lat, lon, stations["lat"], stations["lon"]))
+    stations = stations.assign(d=distance_km(lat, lon, stations["lat"], stations["lon"]))
     met_id, met_km, winds = nearest_wind(lake, stations, t_from - timedelta(hours=hours_back), t_to)
     near = stations[stations["d"] <= radius_km]
     start = t_from - timedelta(days=BASELINE_DAYS, hours=hours_back)

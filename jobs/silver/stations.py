@@ -32,10 +32,10 @@ from smartmon.errors import InputError
 from smartmon.geo.admin import (
     AdminReference,
     assign_admin_codes,
-    haversine_km,
     normalize_place,
     read_admin_reference,
 )
+from smartmon.geo.distance import distance_km_column
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
@@ -132,8 +132,8 @@ def resolve_duplicate_codes(cnemc: DataFrame) -> tuple[DataFrame, DataFrame]:
     # Spread of a code's positions: the diagonal of their bounding box.
     spread = ok.withColumn("n", F.count("*").over(by_code)).withColumn(
         "max_km",
-        haversine_km(F.min("lat").over(by_code), F.min("lon").over(by_code),
-                     F.max("lat").over(by_code), F.max("lon").over(by_code)),
+        distance_km_column(F.min("lat").over(by_code), F.min("lon").over(by_code),
+                           F.max("lat").over(by_code), F.max("lon").over(by_code)),
     )
     conflicting = spread.where((F.col("n") > 1) & (F.coalesce(F.col("max_km"), F.lit(0.0)) > SAME_SITE_KM))
     clean = spread.join(conflicting.select("code").distinct(), "code", "left_anti")
@@ -218,7 +218,7 @@ def link_same_sites(stations: DataFrame, national_pinyin: DataFrame) -> DataFram
     w = Window.partitionBy("station_id").orderBy("d")
     near = (
         other.join(F.broadcast(nat), F.instr(F.col("pinyin"), F.lower(F.col("name"))) > 0)
-        .withColumn("d", haversine_km(F.col("lat"), F.col("lon"), F.col("nlat"), F.col("nlon")))
+        .withColumn("d", distance_km_column(F.col("lat"), F.col("lon"), F.col("nlat"), F.col("nlon")))
         .where(F.col("d") <= SAME_SITE_NAME_KM)
         .withColumn("rk", F.row_number().over(w))
         .where("rk = 1")

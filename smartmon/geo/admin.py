@@ -21,21 +21,15 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from smartmon.geo.distance import distance_km_column
+
 # Only strip when at least two characters remain: 广州 must stay 广州, not 广.
 _SUFFIX = r"^(.{2,}?)(自治州|自治县|地区|特别行政区|自治区|省|市|盟|州|区|县|旗)$"
-EARTH_RADIUS_KM = 6371.0088
 
 
 def normalize_place(col: Column) -> Column:
     """Drop one trailing administrative suffix so 延边州 and 延边朝鲜族自治州 share a prefix."""
     return F.regexp_replace(F.trim(col), _SUFFIX, "$1")
-
-
-def haversine_km(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Column:
-    dlat = F.radians(lat2 - lat1)
-    dlon = F.radians(lon2 - lon1)
-    a = F.sin(dlat / 2) ** 2 + F.cos(F.radians(lat1)) * F.cos(F.radians(lat2)) * F.sin(dlon / 2) ** 2
-    return F.lit(2 * EARTH_RADIUS_KM) * F.asin(F.sqrt(a))
 
 
 @dataclass(frozen=True)
@@ -153,7 +147,7 @@ def assign_admin_codes(stations: DataFrame, ref: AdminReference) -> DataFrame:
         )
     )
     nearest = (
-        pairs.withColumn("dist_km", haversine_km(F.col("lat"), F.col("lon"), F.col("seat_lat"), F.col("seat_lon")))
+        pairs.withColumn("dist_km", distance_km_column(F.col("lat"), F.col("lon"), F.col("seat_lat"), F.col("seat_lon")))
         .groupBy("station_id")
         .agg(F.min_by(F.struct("k_code", "k_city", "k_prov"), F.struct("dist_km", "k_code")).alias("best"))
         .select("station_id", "best.*")

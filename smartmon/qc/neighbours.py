@@ -13,14 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from smartmon.geo.admin import EARTH_RADIUS_KM
-
-
-def haversine_np(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+from smartmon.geo.distance import EARTH_RADIUS_KM, distance_km
 
 
 def rule_book_pairs(stations: pd.DataFrame, spatial: dict) -> pd.DataFrame:
@@ -55,7 +48,7 @@ def neighbour_pairs(stations: pd.DataFrame, radius_km: float, k_nearest: int) ->
     right = idx.ravel()
     found = (right < len(st)) & (right != left)
     li, ri = left[found], right[found]
-    d = haversine_np(lat[li], lon[li], lat[ri], lon[ri])
+    d = distance_km(lat[li], lon[li], lat[ri], lon[ri])
     keep = d <= radius_km
     out = pd.DataFrame({"i": li[keep], "j": ri[keep], "d": d[keep]})
     # exact order (distance, then station order), k per station: the tree's own tie order is not promised

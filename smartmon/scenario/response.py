@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from smartmon.upwind import bearing, distance_km
+from smartmon.geo.distance import distance_km
+from smartmon.upwind import bearing
 
 SECTORS = 16
 # Receptor x source cells computed at once. plume() holds about ten temporaries of the block's

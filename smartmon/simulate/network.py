@@ -20,10 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from smartmon.geo.distance import EARTH_RADIUS_KM, distance_km
 from smartmon.simulate.reference import Counties, NationalStations
-from smartmon.upwind import distance_km
 
-EARTH_KM = 6371.0088
 TIERS = (  # (code letter, tier, kind, share, max offset km, min offset km)
     ("P", "provincial", "air", 0.15, 5.0, 0.0),
     ("C", "county", "air", 0.35, 8.0, 0.0),
@@ -48,8 +47,8 @@ def offsets(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, lo_km: f
     n = len(lat)
     d = rng.uniform(lo_km, hi_km, n)
     b = rng.uniform(0, 2 * np.pi, n)
-    dlat = np.degrees(d * np.cos(b) / EARTH_KM)
-    dlon = np.degrees(d * np.sin(b) / (EARTH_KM * np.cos(np.radians(lat))))
+    dlat = np.degrees(d * np.cos(b) / EARTH_RADIUS_KM)
+    dlon = np.degrees(d * np.sin(b) / (EARTH_RADIUS_KM * np.cos(np.radians(lat))))
     return np.round(lat + dlat, 5), np.round(lon + dlon, 5)
 
 

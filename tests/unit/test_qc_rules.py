@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartmon.errors import ConfigError
+from smartmon.geo.distance import distance_km
 from smartmon.qc.flagframe import AIR_PARAMETERS
-from smartmon.qc.neighbours import haversine_np, neighbour_pairs
+from smartmon.qc.neighbours import neighbour_pairs
 from smartmon.qc.rules import load_rules
 
 
@@ -48,7 +49,7 @@ def test_nearest_neighbours_equal_brute_force(pts, spread, k):
     radius = float(load_rules().air["spatial"]["radius_km"])
     got = neighbour_pairs(df, radius, k)
     for i in range(len(df)):
-        d = haversine_np(np.full(len(arr), arr[i, 0]), np.full(len(arr), arr[i, 1]), arr[:, 0], arr[:, 1])
+        d = distance_km(np.full(len(arr), arr[i, 0]), np.full(len(arr), arr[i, 1]), arr[:, 0], arr[:, 1])
         # brute force: every other station within the radius, nearest first, ties by station order
         within = sorted((d[j], f"s{j:03d}") for j in range(len(arr)) if j != i and d[j] <= radius)
         want = [sid for _, sid in within[:k]]
