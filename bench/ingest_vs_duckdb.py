@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from smartmon.beijing_time import ZONE
 from smartmon.catalog.names import SILVER_AIR_HOURLY
 
 DEFAULT_ARGS = (10_000_000,)
@@ -89,7 +90,7 @@ def run_duckdb(folder: Path, out: Path) -> dict:
         COPY (
           SELECT station_code AS station_id,
                  timezone('UTC', try_cast(time_start AS TIMESTAMPTZ)) + INTERVAL 1 HOUR AS ts,
-                 strftime(timezone('Asia/Shanghai', try_cast(time_start AS TIMESTAMPTZ) + INTERVAL 1 HOUR), '%Y-%m') AS month,
+                 strftime(timezone('{ZONE}', try_cast(time_start AS TIMESTAMPTZ) + INTERVAL 1 HOUR), '%Y-%m') AS month,
                  try_cast(pm25 AS DOUBLE) AS pm25, try_cast(pm10 AS DOUBLE) AS pm10, try_cast(so2 AS DOUBLE) AS so2,
                  try_cast(no2 AS DOUBLE) AS no2, try_cast(co_ugm3 AS DOUBLE) / 1000 AS co, try_cast(o3 AS DOUBLE) AS o3,
                  'co ug/m3' AS source_unit, filename AS source_file
@@ -106,6 +107,7 @@ def run_spark_floor(folder: Path, out: Path) -> dict:
     os.environ["SMARTMON_LAKE"] = str(out.parent / "spark-floor-lake")  # session settings only; nothing is written there
     from pyspark.sql import functions as F
 
+    from smartmon.beijing_time import month_local
     from smartmon.spark import get_spark
 
     spark = get_spark()
@@ -122,7 +124,7 @@ def run_spark_floor(folder: Path, out: Path) -> dict:
                     (F.col("co_ugm3").try_cast("double") / 1000).alias("co"))
             # values only: a string in the aggregation (the file name DuckDB keeps) would make it sort
             .groupBy("station_id", "ts").agg(*[F.max(c).alias(c) for c in ("pm25", "pm10", "so2", "no2", "co", "o3")])
-            .withColumn("month", F.date_format(F.from_utc_timestamp("ts", "Asia/Shanghai"), "yyyy-MM")))
+            .withColumn("month", month_local("ts")))
     rows.write.mode("overwrite").partitionBy("month").parquet(str(out))
     t1 = time.perf_counter()
     raw = raw.cache()  # the counts below are checks, outside the timing (_bad needs the cache)

@@ -37,6 +37,7 @@ from pyspark.sql import functions as F
 from jobs.bronze import cnemc_archive
 from jobs.qc.flags import air_products
 from jobs.silver.air_hourly import cnemc_cells, to_rows
+from smartmon.beijing_time import beijing_date
 from smartmon.catalog.names import SILVER_STATIONS
 from smartmon.qc.flagframe import AIR_PARAMETERS
 from smartmon.qc.neighbours import rule_book_pairs
@@ -211,7 +212,7 @@ def evaluate(spark: SparkSession, clean: pd.DataFrame, stations: DataFrame, rule
         drops = [e for e in events if e.kind == "drop"]
         pct = []
         for e in drops:
-            day = (e.hours[0] + pd.Timedelta(hours=8)).normalize()  # Beijing date of the drop
+            day = beijing_date(e.hours[0])  # Beijing date of the drop
             m = ranks[(ranks["station_id"] == e.station_id) & (ranks["day"] == day)]
             if len(m):
                 pct.append(float(m["rank"].iloc[0]) / len(ranks) * 100)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from pyspark.sql import functions as F
 
+from smartmon.beijing_time import beijing_day_bounds_utc, utc_to_beijing
 from smartmon.catalog.names import (
     SILVER_AIR_HOURLY,
     SILVER_EMISSION_SOURCES,
@@ -33,9 +34,8 @@ TABLES = (SILVER_EMISSION_SOURCES, SILVER_SOURCE_EMISSIONS, SILVER_POWER_USE, SI
 
 def utc_range(spec: Spec) -> tuple[datetime, datetime]:
     """The spec's Beijing days as [start, end) in naive UTC."""
-    start = datetime(spec.period[0].year, spec.period[0].month, spec.period[0].day) - timedelta(hours=8)
-    end = datetime(spec.period[1].year, spec.period[1].month, spec.period[1].day) + timedelta(days=1, hours=-8)
-    return start, end
+    start, end = beijing_day_bounds_utc(spec.period[0], spec.period[1])
+    return start.replace(tzinfo=None), end.replace(tzinfo=None)
 
 
 @dataclass
@@ -119,7 +119,7 @@ def water_inputs(lake: Lake, spec: Spec) -> WaterInputs:
         .select("section_id", "date", "flow_m3s").orderBy("section_id", "date").toPandas()
     src = lake.read(SILVER_EMISSION_SOURCES).where(F.col("receiving_section").isNotNull() & (F.col("receiving_section") != "")) \
         .select("source_id", "sector", "province_code", "city_code", "county_code", F.col("receiving_section").alias("section_id"))
-    day = F.to_date(F.from_utc_timestamp("ts", "Asia/Shanghai"))
+    day = F.to_date(utc_to_beijing("ts"))
     emis = (lake.read(SILVER_SOURCE_EMISSIONS).where(F.col("ts").between(t0, t1 - timedelta(seconds=1)))
             .where(F.col("pollutant").isin("cod", "nh3n", "tp", "wastewater_flow"))
             .groupBy("source_id", day.alias("date")).pivot("pollutant", ["cod", "nh3n", "tp", "wastewater_flow"]).agg(F.sum("amount")))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from pyspark.sql import functions as F
 
+from smartmon.beijing_time import beijing_day_bounds_utc
 from smartmon.catalog.names import (
     SILVER_AIR_HOURLY,
     SILVER_POWER_USE,
@@ -64,8 +65,8 @@ def has_activity(lake: Lake, kind: str, period: tuple[date, date]) -> str | None
     if not lake.exists(table):
         return f"{table} does not exist yet"
     lo, hi = period
-    if col == "ts":  # Beijing days as UTC hours
-        lo, hi = lo - timedelta(hours=8), hi + timedelta(hours=16)
+    if col == "ts":  # Beijing days as naive UTC instants
+        lo, hi = (t.replace(tzinfo=None) for t in beijing_day_bounds_utc(lo, hi))
     if lake.read(table).where(F.col(col).between(lo, hi)).limit(1).count() == 0:
         return f"no {table} rows in {period[0]}..{period[1]}"
     return None

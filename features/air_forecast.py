@@ -15,7 +15,7 @@ import h3
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from smartmon.beijing_time import BEIJING
+from smartmon.beijing_time import utc_to_beijing
 from smartmon.catalog.features import LAG_POLLUTANTS, TARGETS, feature_columns
 from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
@@ -64,7 +64,7 @@ def station_features(grid: DataFrame) -> DataFrame:
           .withColumn("wind_u_mean24", F.avg("wind_u").over(_w(24))).withColumn("wind_v_mean24", F.avg("wind_v").over(_w(24)))
           .withColumn("rain_sum24", F.sum("rain_mm").over(_w(24))))
     df = df.where(F.hour("ts") == ISSUE_HOUR_UTC).withColumnRenamed("ts", "issued_at")
-    local = F.from_utc_timestamp(F.col("issued_at"), BEIJING)
+    local = utc_to_beijing(F.col("issued_at"))
     angle = F.lit(2 * math.pi) * F.dayofyear(local) / F.lit(365.25)
     return (df.withColumn("doy_sin", F.sin(angle)).withColumn("doy_cos", F.cos(angle))
             .withColumn("dow", F.dayofweek(local).cast("double"))

@@ -23,12 +23,11 @@ def cmd_pmf(args: argparse.Namespace) -> int:
 
 def _utc(text: str):
     """ISO time; without an offset it is Beijing time (the users' clock), returned as naive UTC."""
-    from datetime import UTC, datetime, timedelta, timezone
+    from datetime import datetime
 
-    t = datetime.fromisoformat(text)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone(timedelta(hours=8)))
-    return t.astimezone(UTC).replace(tzinfo=None)
+    from smartmon.beijing_time import to_utc_naive
+
+    return to_utc_naive(datetime.fromisoformat(text))
 
 
 def cmd_upwind(args: argparse.Namespace) -> int:

@@ -8,12 +8,13 @@ still has the SHA-256 recorded at ingest (or, for HJ 212, the frame and its CRC 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 
+from smartmon.beijing_time import to_beijing, to_utc_naive
 from smartmon.catalog.names import (
     BRONZE_HJ212_FRAMES,
     BRONZE_INGEST_BATCHES,
@@ -28,7 +29,6 @@ from smartmon.io import Lake
 from smartmon.lineage import sha256_file
 from smartmon.standards.hj212 import crc16
 
-BEIJING = timezone(timedelta(hours=8))
 TRACEABLE = (GOLD_AQI_HOURLY, SILVER_AIR_HOURLY, SILVER_WATER_OBS, SILVER_HJ212_VALUES)
 
 
@@ -53,9 +53,7 @@ def parse_time(text: str) -> datetime:
         t = datetime.fromisoformat(text)  # Python 3.11 reads a trailing Z
     except ValueError as exc:
         raise InputError(f"not an ISO time: {text!r} (e.g. 2019-01-15T08:00, Beijing time)") from exc
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=BEIJING)
-    return t.astimezone(UTC).replace(tzinfo=None)
+    return to_utc_naive(t)
 
 
 def _fmt(row: Row, skip: tuple[str, ...] = ()) -> str:
@@ -96,7 +94,7 @@ def _bronze_of(lake: Lake, trace: Trace, row: Row, station_id: str, ts: datetime
         return
     bronze = lake.read(adapter.BRONZE).where(F.col("source_file") == row.source_file)
     if row.source == "cnemc-archive":
-        local = ts.replace(tzinfo=UTC).astimezone(BEIJING)
+        local = to_beijing(ts)
         bronze = bronze.where((F.col("date") == local.strftime("%Y%m%d")) & (F.col("hour").cast("int") == local.hour))
         bronze = bronze.where(F.map_contains_key("cells", station_id)).select(
             "source_line", "date", "hour", "type", F.col("cells")[station_id].alias("value_text"), "batch_id")

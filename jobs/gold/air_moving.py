@@ -19,7 +19,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
-from smartmon.beijing_time import BEIJING, beijing_day
+from smartmon.beijing_time import beijing_day, utc_to_beijing
 from smartmon.catalog.names import (
     GOLD_AIR_MOVING,
     GOLD_MOVING_AGREEMENT,
@@ -54,7 +54,7 @@ def _complete(full: int | str) -> Column:
 
 def day_position(ts: Column) -> Column:
     """1..24: the hour of the Beijing day that ends at ts (the hour ending 00:00 is the 24th)."""
-    h = F.hour(F.from_utc_timestamp(ts, BEIJING))
+    h = F.hour(utc_to_beijing(ts))
     return F.when(h == 0, F.lit(24)).otherwise(h)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from smartmon import upwind
+from smartmon.beijing_time import beijing_date
 from smartmon.catalog.names import (
     GOLD_UPWIND_CANDIDATES,
     SILVER_AIR_HOURLY,
@@ -82,11 +83,6 @@ def source_candidates(lake: Lake, lat: float, lon: float, radius_km: float, poll
     evidence = upwind.source_evidence(emissions, power, (t_from, t_to), days)
     ranked = upwind.rank_sources(reg[["candidate_id", "lat", "lon"]], evidence, sec, fp, lat, lon)
     return ranked.merge(reg[["candidate_id", "candidate_name", "source_sector"]], on="candidate_id")
-
-
-def beijing_date(ts: pd.Timestamp) -> pd.Timestamp:
-    """The Beijing calendar day of a naive UTC instant (electricity is reported per Beijing day)."""
-    return (ts + pd.Timedelta(hours=8)).normalize()
 
 
 def run(lake: Lake, station_id: str, t_from: datetime, t_to: datetime, hours_back: int = 24, pollutant: str = "pm25",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from smartmon.beijing_time import BEIJING
+from smartmon.beijing_time import utc_to_beijing
 from smartmon.catalog.names import (
     GOLD_WATER_CLASS,
     SILVER_AUDIT_LOG,
@@ -57,7 +57,7 @@ def water_class(obs: DataFrame, flags: DataFrame, waterbody: str = RIVER, target
     """silver.water_obs + silver.qc_flags -> gold.water_class rows (pure transform)."""
     params = evaluated(waterbody)
     marked = mark_excluded(obs.where(F.col("parameter").isin(*params)), flags)
-    local = F.from_utc_timestamp(F.col("ts"), BEIJING)
+    local = utc_to_beijing(F.col("ts"))
     periods = marked.select(
         "*", F.explode(F.array(
             F.struct(F.lit("day").alias("period_type"), F.date_format(local, "yyyy-MM-dd").alias("period")),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -25,7 +25,6 @@ PERIODS = ("day", "month")
 # registry files every Chongqing station under 500100, so the mapping follows the registry.
 MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
 SERIES_DAYS = 30  # a day report's time series: the 30 days ending on the report date
-BEIJING_OFFSET = timedelta(hours=8)
 
 
 class UnknownAreaError(SmartmonError):
@@ -154,15 +153,3 @@ def make_period(day: date, kind: str = "day") -> Period:
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return Period(kind, day, first, last)
 
-
-def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC (lo, hi] of the Beijing days start..end for hour-ending timestamps: the hour ending at
-    00:00 belongs to the day before, so day D is (D-1 16:00 UTC, D 16:00 UTC]."""
-    lo = datetime.combine(start, datetime.min.time(), tzinfo=UTC) - BEIJING_OFFSET
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC) - BEIJING_OFFSET
-    return lo, hi
-
-
-def beijing_day_of(ts: pd.Series) -> pd.Series:
-    """Beijing day of hour-ending UTC timestamps (the hour ending 00:00 is the day before's)."""
-    return (pd.to_datetime(ts, utc=True) + BEIJING_OFFSET - pd.Timedelta(seconds=1)).dt.date

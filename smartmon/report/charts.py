@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from smartmon.beijing_time import beijing_wall_clock
 from smartmon.report.aqi_summary import CATEGORY_EN
 from smartmon.report.hexcells import boundary_lonlat
 from smartmon.standards.aqi import CATEGORIES, DISPLAY, category, iaqi, rule_set_for
@@ -264,7 +265,7 @@ def forecast_chart(hourly: pd.DataFrame, title: str, path: Path) -> Path | None:
     fig = _figure(10, 3.8)
     ax = fig.add_subplot()
     for target, g in hourly.groupby("target"):
-        ax.plot(pd.to_datetime(g["ts"]) + pd.Timedelta(hours=8), g["value"], label=DISPLAY.get(target, target), lw=1.4)
+        ax.plot(beijing_wall_clock(g["ts"]), g["value"], label=DISPLAY.get(target, target), lw=1.4)
     ax.set_ylabel("area mean forecast, ug/m3")
     ax.set_xlabel("Beijing time (end of hour)")
     ax.set_title(label(title), fontsize=11)

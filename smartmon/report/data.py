@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
 
+from smartmon.beijing_time import beijing_day_bounds_utc
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_EVAL_MONTHLY,
@@ -33,7 +34,7 @@ from smartmon.catalog.names import (
     SILVER_STATIONS,
 )
 from smartmon.errors import TableError
-from smartmon.report.area import Area, Period, utc_bounds
+from smartmon.report.area import Area, Period
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.Dat
     """Read every table of the report for the period's series window (I/O only, no business rules)."""
     months = period.months
     window = _day_range(period.series_start, period.end)
-    lo, hi = utc_bounds(period.start, period.end)
+    lo, hi = beijing_day_bounds_utc(period.start, period.end)
     issue_cutoff = hi  # forecasts issued up to the end of the period's last Beijing day
     ts = pa.timestamp("us", tz="UTC")
     inputs = ReportInputs(

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from smartmon.report.area import Area, Period, beijing_day_of, in_area
+from smartmon.beijing_time import beijing_day_of
+from smartmon.report.area import Area, Period, in_area
 from smartmon.standards.aqi import category, iaqi, rule_set_for
 from smartmon.standards.water import CLASS_NAMES
 

@@ -15,12 +15,13 @@ Sensor behaviour (multiplicative on the anchor's value; README "Simulated feeds"
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from smartmon.beijing_time import BEIJING
 from smartmon.simulate.reference import POLLUTANTS
 
 MOLAR_VOLUME_L = 24.465  # ideal gas at 25 degC and 101.325 kPa (GB 3095-2012 amendment 2018 reference state)
@@ -29,7 +30,6 @@ PROVINCIAL_HEADER = ["站点编码", "监测时间", "PM2.5(μg/m3)", "PM10(μg/
 COUNTY_HEADER = ["station_code", "time_start", "pm25", "pm10", "so2", "no2", "co_ugm3", "o3"]
 NOISE = {"provincial": 0.05, "county": 0.12, "township": 0.20}
 MISSING = {"provincial": 0.01, "county": 0.03, "township": 0.06}
-BEIJING = timezone(timedelta(hours=8))
 
 
 def ugm3_to_ppb(ugm3: np.ndarray, gas: str) -> np.ndarray:

@@ -22,12 +22,19 @@ import pytest
 from deltalake import write_deltalake
 
 from smartmon import catalog
+from smartmon.beijing_time import beijing_day_bounds_utc, beijing_day_of
 from smartmon.config import SAMPLE_DATA
 from smartmon.errors import SmartmonError
 from smartmon.report import build_report
 from smartmon.report import sections as sec
-from smartmon.report.aqi_summary import category_counts, month_ranking, primary_counts, rank_units, unit_daily_aqi
-from smartmon.report.area import UnknownAreaError, beijing_day_of, in_area, make_period, resolve_area, utc_bounds
+from smartmon.report.aqi_summary import (
+    category_counts,
+    month_ranking,
+    primary_counts,
+    rank_units,
+    unit_daily_aqi,
+)
+from smartmon.report.area import UnknownAreaError, in_area, make_period, resolve_area
 from smartmon.report.hexcells import roll_up
 from smartmon.report.names import short_name
 from smartmon.standards.aqi import category, daily_aqi
@@ -90,7 +97,7 @@ def test_period_bounds_follow_beijing_days():
     assert (p.start, p.end, p.label, p.n_days) == (date(2019, 1, 1), date(2019, 1, 31), "2019-01", 31)
     d = make_period(DAY)
     assert d.series_start == date(2018, 12, 17) and d.months == ["2018-12", "2019-01"]
-    lo, hi = utc_bounds(DAY, DAY)
+    lo, hi = beijing_day_bounds_utc(DAY, DAY)
     assert (lo, hi) == (datetime(2019, 1, 14, 16, tzinfo=UTC), datetime(2019, 1, 15, 16, tzinfo=UTC))
     # the hour ending 00:00 Beijing (16:00 UTC) is the last hour of the day before
     ts = pd.Series(pd.to_datetime(["2019-01-14 16:00", "2019-01-14 17:00", "2019-01-15 16:00"], utc=True))
