@@ -31,6 +31,7 @@ from smartmon.standards.aqi import (
     RULE_SETS,
     SWITCH_DATE,
     category_columns,
+    combine_columns,
     iaqi_column,
     rule_set_column,
 )
@@ -101,15 +102,9 @@ def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | No
         df = df.withColumn(f"iaqi_{key}", iaqi_column(F.col(col), DAILY_TABLES[key], rs))
     above = F.col("o3_8h_max").isNotNull() & F.col("iaqi_o3_8h").isNull()
     df = df.withColumn("iaqi_o3_8h", F.when(above & (rs == HJ633_2026), F.lit(300)).when(above, F.col("iaqi_o3")).otherwise(F.col("iaqi_o3_8h")))
-    keys = list(DAILY_COLUMNS)
-    iaqis = [F.col(f"iaqi_{k}") for k in keys]
-    core = ("so2", "no2", "co", "o3", "pm10", "pm25")
-    n = sum((F.col(f"iaqi_{k}").isNotNull().cast("int") for k in core), F.lit(0))
-    top = F.greatest(*iaqis)
-    aqi = F.when((rs == HJ633_2026) & (n < len(core)) & (top <= 100), F.lit(None)).otherwise(top)
-    df = df.withColumn("n_pollutants", n.cast("int")).withColumn("aqi", aqi.cast("int"))
-    primary = F.concat_ws(",", *[F.when(F.col(f"iaqi_{k}") == F.col("aqi"), F.lit(DISPLAY[k])) for k in keys])
-    df = df.withColumn("primary_pollutant", F.when(F.col("aqi") > 50, primary))
+    combined = combine_columns({k: F.col(f"iaqi_{k}") for k in DAILY_COLUMNS}, rs, aqi_stored_as="aqi")
+    df = (df.withColumn("n_pollutants", combined.n_pollutants).withColumn("aqi", combined.aqi)
+          .withColumn("primary_pollutant", combined.primary_pollutant))
     level, name, colour = category_columns(F.col("aqi"))
     return df.withColumn("level", level).withColumn("category", name).withColumn("colour", colour).withColumn(
         "exceedances", exceedances(F.col("limit_set"))

@@ -20,18 +20,19 @@ from smartmon.catalog.names import GOLD_AQI_HOURLY, SILVER_AIR_HOURLY, SILVER_QC
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import (
-    DISPLAY,
+    CORE_POLLUTANTS,
     HJ633_2012,
     HJ633_2026,
     HOURLY_TABLES,
     RULE_SETS,
     category_columns,
+    combine_columns,
     iaqi_column,
     rule_set_column,
 )
 
 log = logging.getLogger(__name__)
-POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
+POLLUTANTS = CORE_POLLUTANTS  # the real-time AQI's inputs: HJ 633's six
 PRODUCT = GOLD_AQI_HOURLY
 TABLES = HOURLY_TABLES
 
@@ -57,14 +58,9 @@ def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
         .when(above_so2, iaqi_column(F.col("so2_24h"), "so2_24h", HJ633_2012))
         .otherwise(F.col("iaqi_so2")),
     )
-    iaqis = [F.col(f"iaqi_{p}") for p in POLLUTANTS]
-    n = sum((c.isNotNull().cast("int") for c in iaqis), F.lit(0))
-    top = F.greatest(*iaqis)
-    # HJ 633-2026 5.3: with a pollutant missing, the AQI is published only when above 100.
-    aqi = F.when((rs == HJ633_2026) & (n < len(POLLUTANTS)) & (top <= 100), F.lit(None)).otherwise(top)
-    df = df.withColumn("n_pollutants", n.cast("int")).withColumn("aqi", aqi.cast("int"))
-    primary = F.concat_ws(",", *[F.when(F.col(f"iaqi_{p}") == F.col("aqi"), F.lit(DISPLAY[p])) for p in POLLUTANTS])
-    df = df.withColumn("primary_pollutant", F.when(F.col("aqi") > 50, primary))
+    combined = combine_columns({p: F.col(f"iaqi_{p}") for p in POLLUTANTS}, rs, aqi_stored_as="aqi")
+    df = (df.withColumn("n_pollutants", combined.n_pollutants).withColumn("aqi", combined.aqi)
+          .withColumn("primary_pollutant", combined.primary_pollutant))
     level, name, colour = category_columns(F.col("aqi"))
     return df.select(
         "station_id", "ts", "rule_set", "month", "aqi", "primary_pollutant",

@@ -2,7 +2,10 @@
 
 The tables are data; two evaluators read them: `iaqi()` (plain Python, the reference the
 property tests use) and `iaqi_column()` (a Spark CASE expression built from the same table, so
-the Spark job and the reference cannot drift apart).
+the Spark job and the reference cannot drift apart). The combination of the IAQIs into the AQI
+and the primary pollutant(s) is likewise written once per kind, from the same constants:
+`combine()` (plain Python) and `combine_columns()` (Spark), used by gold.aqi_hourly and
+gold.aqi_daily and by the reports' city days.
 
 Rule sets: HJ 633-2012 applies to observations before 2026-03-01 and HJ 633-2026 from then
 (../shared/STANDARDS.md); a caller can pin either.
@@ -11,6 +14,7 @@ Rule sets: HJ 633-2012 applies to observations before 2026-03-01 and HJ 633-2026
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -48,6 +52,13 @@ CATEGORIES = (  # (upper AQI, level, name, colour)
     (math.inf, 6, "严重污染", "#7E0023"),
 )
 DISPLAY = {"so2": "SO2", "no2": "NO2", "co": "CO", "o3": "O3", "o3_8h": "O3_8h", "pm10": "PM10", "pm25": "PM2.5"}
+# The combination rule (HJ 633): AQI = the largest IAQI; the primary pollutant(s), named only
+# when the AQI is above PRIMARY_ABOVE, are every pollutant whose IAQI equals it (ties list all, in
+# the caller's order, comma-separated). HJ 633-2026 5.3: with one of the six core pollutants
+# missing, the AQI is published only when above PARTIAL_PUBLISH_ABOVE.
+CORE_POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
+PRIMARY_ABOVE = 50
+PARTIAL_PUBLISH_ABOVE = 100
 
 
 def rule_set_column(day: Column) -> Column:
@@ -122,7 +133,8 @@ def hourly_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012, *, so2
     if conc.get("so2") is not None and out["so2"] is None:  # SO2 1 h above 800
         out["so2"] = 200 if rule_set == HJ633_2026 else iaqi(so2_24h, "so2_24h", rule_set)
     _o3_8h(conc, out, rule_set)
-    return _combine(out, rule_set, expected=6)
+    aqi, primary = combine(out, rule_set)
+    return HourlyAqi(aqi, out, primary)
 
 
 def daily_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012) -> HourlyAqi:
@@ -132,19 +144,24 @@ def daily_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012) -> Hour
     conc keys: so2, no2, co, pm10, pm25, o3 (max 1 h), o3_8h (max 8 h)."""
     out: dict[str, int | None] = {k: iaqi(conc.get(k), t, rule_set) for k, t in DAILY_TABLES.items() if k != "o3_8h"}
     _o3_8h(conc, out, rule_set)
-    return _combine(out, rule_set, expected=6)
-
-
-def _combine(out: dict[str, int | None], rule_set: str, expected: int) -> HourlyAqi:
-    present = {k: v for k, v in out.items() if v is not None}
-    if not present:
-        return HourlyAqi(None, out, None)
-    aqi = max(present.values())
-    n_core = sum(1 for k in ("so2", "no2", "co", "o3", "pm10", "pm25") if out.get(k) is not None)
-    if rule_set == HJ633_2026 and n_core < expected and aqi <= 100:
-        return HourlyAqi(None, out, None)  # 2026 §5.3: with a pollutant missing, publish only AQI > 100
-    primary = ",".join(DISPLAY[k] for k, v in present.items() if v == aqi) if aqi > 50 else None
+    aqi, primary = combine(out, rule_set)
     return HourlyAqi(aqi, out, primary)
+
+
+def combine(iaqis: Mapping[str, int | None], rule_set: str) -> tuple[int | None, str | None]:
+    """(AQI, primary pollutants) from the IAQIs by the combination rule above (None = missing).
+
+    The plain-Python twin of combine_columns(), kept beside it so both read the same constants;
+    primary pollutants are listed in the order of `iaqis`."""
+    present = {k: v for k, v in iaqis.items() if v is not None}
+    if not present:
+        return None, None
+    aqi = max(present.values())
+    n_core = sum(1 for k in CORE_POLLUTANTS if iaqis.get(k) is not None)
+    if rule_set == HJ633_2026 and n_core < len(CORE_POLLUTANTS) and aqi <= PARTIAL_PUBLISH_ABOVE:
+        return None, None
+    primary = ",".join(DISPLAY[k] for k, v in present.items() if v == aqi) if aqi > PRIMARY_ABOVE else None
+    return aqi, primary
 
 
 # ------------------------------------------------------------------------------ Spark side
@@ -169,6 +186,33 @@ def iaqi_column(conc: Column, table: str, rule_set: str | Column) -> Column:
     if isinstance(rule_set, str):
         return for_set(rule_set)
     return F.when(rule_set == F.lit(HJ633_2026), for_set(HJ633_2026)).otherwise(for_set(HJ633_2012))
+
+
+@dataclass(frozen=True)
+class AqiColumns:
+    """The combination as Spark expressions (n_pollutants counts the core pollutants with an IAQI)."""
+
+    n_pollutants: Column
+    aqi: Column
+    primary_pollutant: Column
+
+
+def combine_columns(iaqis: Mapping[str, Column], rule_set: Column, aqi_stored_as: str | None = None) -> AqiColumns:
+    """combine() as Spark expressions over IAQI columns (key -> column, at least two; a core
+    pollutant left out counts as missing) for a rule-set column; primary pollutants are listed in
+    the order of `iaqis`. One definition for every Spark product, so the hourly and daily AQI
+    cannot apply different rules.
+
+    aqi_stored_as: the column the caller stores `aqi` under before `primary_pollutant`; the
+    primary test then reads that column instead of repeating the AQI expression once per
+    pollutant (a plan a third smaller, the one the gold jobs always had)."""
+    n = sum((iaqis[k].isNotNull().cast("int") for k in CORE_POLLUTANTS if k in iaqis), F.lit(0))
+    top = F.greatest(*iaqis.values())
+    partial = (rule_set == F.lit(HJ633_2026)) & (n < F.lit(len(CORE_POLLUTANTS))) & (top <= F.lit(PARTIAL_PUBLISH_ABOVE))
+    aqi = F.when(partial, F.lit(None)).otherwise(top).cast("int")
+    ref = F.col(aqi_stored_as) if aqi_stored_as else aqi
+    primary = F.concat_ws(",", *[F.when(c == ref, F.lit(DISPLAY[k])) for k, c in iaqis.items()])
+    return AqiColumns(n.cast("int"), aqi, F.when(ref > F.lit(PRIMARY_ABOVE), primary))
 
 
 def category_columns(aqi: Column) -> tuple[Column, Column, Column]:
