@@ -11,7 +11,7 @@ JARS_STAMP := $(JARS_DIR)/.resolved
 DEMO_DATE ?= 2019-01-31
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars jars-s3a s3-store esat sharing-client airflow-check demo test test-all test-cluster bench clean tables-doc check-tools
+.PHONY: schedules setup venv jars jars-s3a s3-store esat sharing-client airflow-check demo test test-all test-cluster bench clean tables-doc check-tools
 
 setup: venv jars
 
@@ -126,8 +126,13 @@ bench: setup esat
 	@test -d lake/silver/air_hourly || { echo "==> no demo lake yet: running make demo first (the national benchmark copies it)"; $(MAKE) demo; }
 	$(PY) -m bench.run_all
 
+# Files generated from the declarations (a test fails when either is stale): the table catalog
+# with the job graph, and the Airflow DAG's job list.
 tables-doc: setup
 	$(VENV)/bin/smartmon tables --markdown > TABLES.md
+
+schedules: setup
+	$(PY) -m pipelines.schedules
 
 clean:
 	rm -rf lake mlflow reports build

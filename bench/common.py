@@ -52,7 +52,13 @@ def record(name: str, rows: list[dict]) -> None:
     write_markdown(data)
 
 
+HAND_RECORDED = "\n## Recorded by hand (not written by `make bench`)\n"
+
+
 def write_markdown(data: dict) -> None:
+    """RESULTS.md from results.json; the hand-recorded section at its end is kept as it is."""
+    old = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+    tail = old[old.index(HAND_RECORDED):] if HAND_RECORDED in old else ""
     out = [
         "# smartmon benchmarks\n",
         "Written by `make bench` (bench/run_all.py). Each figure stands beside its reference run, "
@@ -67,7 +73,7 @@ def write_markdown(data: dict) -> None:
         out.append("| case | smartmon | reference | ratio | notes |\n|---|---|---|---|---|")
         for r in entry["rows"]:
             out.append(f"| {r['case']} | {r['smartmon']} | {r['reference']} | {r['ratio']} | {r.get('notes', '')} |")
-    RESULTS_MD.write_text("\n".join(out) + "\n")
+    RESULTS_MD.write_text("\n".join(out) + "\n" + tail)
 
 
 def _tree_rss_kib(root: int) -> int:

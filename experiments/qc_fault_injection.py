@@ -36,7 +36,8 @@ from pyspark.sql import functions as F
 
 from jobs.bronze import cnemc_archive
 from jobs.qc.flags import air_products
-from jobs.silver.air_hourly import cnemc_cells, to_rows
+from jobs.silver.air_hourly import to_rows
+from jobs.silver.air_rows import cnemc_cells
 from smartmon.beijing_time import beijing_date
 from smartmon.catalog.names import SILVER_STATIONS
 from smartmon.qc.flagframe import AIR_PARAMETERS

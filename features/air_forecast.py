@@ -26,6 +26,7 @@ from smartmon.catalog.names import (
     SILVER_STATIONS,
 )
 from smartmon.io import Lake
+from smartmon.jobspec import WHOLE_TABLE, Job
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
 
@@ -134,3 +135,15 @@ def run(lake: Lake, sources: tuple[str, ...] = ("uci-beijing", "kdd2018")) -> di
     n = lake.merge(feats, FEATURES_AIR_FORECAST).rows_written
     n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY).rows_written
     return {"rows_out": n}
+
+
+JOB = Job(
+    name=FEATURES_AIR_FORECAST,
+    layer="features",
+    reads=(SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_QC_FLAGS, SILVER_STATIONS),
+    writes=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY),
+    run=lambda ctx: run(ctx.lake),
+    scope=WHOLE_TABLE,
+    transform=build,
+    doc="point-in-time forecast features and station climatology",
+)

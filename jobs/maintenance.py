@@ -18,6 +18,7 @@ from delta.tables import DeltaTable
 from jobs.bronze.handoff import prune_stale, stage_root
 from smartmon import catalog
 from smartmon.io import Lake, with_retry
+from smartmon.jobspec import WHOLE_TABLE, Job
 
 log = logging.getLogger(__name__)
 DEFAULT_RETENTION_HOURS = 168
@@ -102,3 +103,15 @@ def prune_sharing_cache(lake: Lake, retention_hours: float = DEFAULT_RETENTION_H
         return 0
     stats = prune(local_dir(lake.cfg.lake) / STATE_DIR / "cache", retention_hours)
     return stats.files_removed
+
+
+JOB = Job(
+    name="maintenance",
+    layer="maintenance",
+    reads=(),
+    writes=(),
+    run=lambda ctx: run(ctx.lake),
+    scope=WHOLE_TABLE,
+    after_all=True,
+    doc="OPTIMIZE (Z-order where declared) and VACUUM of silver and gold; sharing cache and staging pruned",
+)

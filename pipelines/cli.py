@@ -20,6 +20,7 @@ from pipelines import (
     cli_sim,
     cli_trace,
 )
+from pipelines.cli_common import open_lake, parse_date
 from smartmon.catalog.names import GOLD_PIPELINE_RUNS, SILVER_STATIONS
 from smartmon.errors import SmartmonError
 
@@ -45,16 +46,9 @@ def _quiet_py4j_retries(record: logging.LogRecord) -> bool:
     return not (record.levelno <= logging.INFO and "/py4j/" in record.pathname.replace("\\", "/"))
 
 
-def _lake():
-    from smartmon.io import Lake
-    from smartmon.spark import get_spark
-
-    return Lake(get_spark())
-
-
 # ------------------------------------------------------------------------------ subcommands
 def cmd_tables(args: argparse.Namespace) -> int:
-    from smartmon.catalog_doc import catalog_markdown, catalog_text
+    from pipelines.catalog_doc import catalog_markdown, catalog_text
 
     sys.stdout.write(catalog_markdown() if args.markdown else catalog_text() + "\n")
     return 0
@@ -63,7 +57,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
 def cmd_stations(args: argparse.Namespace) -> int:
     from jobs.silver import stations
 
-    lake = _lake()
+    lake = open_lake()
     summary = stations.run(lake, force=args.force)
     print(f"{SILVER_STATIONS} at {lake.path(SILVER_STATIONS)}: {summary}")
     return 0
@@ -72,28 +66,50 @@ def cmd_stations(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jobs.bronze.ingest import SOURCES, reconcile
-    from jobs.silver.pipeline import SILVER_JOBS, conform, ingest_sources
+    from jobs.bronze.adapter import adapters_for, sources
+    from jobs.bronze.ingest import ingest, reconcile
+    from pipelines.definitions import graph
+    from smartmon.jobspec import RunContext
 
     if not args.all and not args.source:
         print("smartmon ingest: give a SOURCE or --all", file=sys.stderr)
         return 2
-    if args.source and args.source not in SOURCES:
-        print(f"smartmon ingest: unknown source {args.source!r}; known: {', '.join(SOURCES)}", file=sys.stderr)
+    known = sources()
+    if args.source and args.source not in known:
+        print(f"smartmon ingest: unknown source {args.source!r}; known: {', '.join(known)}", file=sys.stderr)
         return 2
-    lake = _lake()
-    reports = ingest_sources(lake, None if args.all else [args.source], [Path(p) for p in args.paths] or None)
+    lake = open_lake()
+    chosen = list(known) if args.all else [args.source]
+    reports = []
+    for source in chosen:
+        if args.paths:
+            reports += ingest(lake, source, [Path(p) for p in args.paths])
+        else:
+            reports += ingest(lake, source)
+            landing = lake.cfg.landing_dir() / source
+            if landing.is_dir():
+                reports += ingest(lake, source, [landing])
     print("bronze:")
     for r in reports:
         print("  " + r.line())
+    refused = [f for r in reports for f in r.refused]
+    for f in refused:
+        print(f"  REFUSED {f.path}: no {args.source or 'source'} adapter recognises it (quarantined whole)", file=sys.stderr)
     if not args.bronze_only:
         print("silver:")
-        for job in SILVER_JOBS:
-            print(f"  {job:22s} {conform(lake, job)}")
+        fed = {t for s in chosen for a in adapters_for(s) for t in a.FEEDS}
+        g = graph()
+        todo = {s.job.name for s in g.steps if s.job.extra.get("conforms") in fed}
+        todo |= {u for name in list(todo) for u in g.upstream(name) if g.jobs[u].layer == "silver"}
+        ctx = RunContext(lake=lake, run_date=date.today(), run_id="ingest")
+        for step in g.steps:
+            if step.job.name in todo:
+                print(f"  {step.job.name:24s} {step.job.run(ctx)}")
     print("reconciliation (from the tables: read = bronze + quarantine):")
-    for source, read, bronze, quar, lost in reconcile(lake, None if args.all else list(SOURCES[args.source])):
-        print(f"  {source:14s} read={read:,} bronze={bronze:,} quarantine={quar:,} lost={lost}")
-    return 0 if all(r.lost == 0 for r in reports) else 1
+    names = None if args.all else list(known[args.source])
+    for source, read, bronze, quar, lost in reconcile(lake, names):
+        print(f"  {source:16s} read={read:,} bronze={bronze:,} quarantine={quar:,} lost={lost}")
+    return 0 if all(r.lost == 0 for r in reports) and not refused else 1
 
 
 def cmd_hj212_receiver(args: argparse.Namespace) -> int:
@@ -108,19 +124,37 @@ def cmd_hj212_receiver(args: argparse.Namespace) -> int:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
+    from pipelines.definitions import graph
+
+    if args.only and args.start:
+        raise SmartmonError("give --only JOB or --from JOB, not both")
+    steps = graph().select(args.only or (), args.start)
+    if args.to and not args.date:
+        raise SmartmonError("a backfill is --date D1 --to D2")
+    if args.plan:
+        if args.json:
+            from pipelines.definitions import plan_json
+
+            print(plan_json(args.date, steps))
+        else:
+            print(graph().plan_text(args.date, steps))
+        return 0
+    if not args.date:
+        raise SmartmonError("give --date D (or --date D1 --to D2 for a backfill)")
+    return _run_nights(_days(args.date, args.to) if args.to else [args.date], args.only or (), args.start)
+
+
+def _run_nights(days: list[date], only: Sequence[str], start: str | None) -> int:
     from pipelines.nightly import run_nightly
+    from pipelines.progress import TaskProgress
     from pipelines.summary import print_lake_summary
 
-    if args.date and (args.date_from or args.date_to):
-        raise SmartmonError("give --date, or --from and --to for a backfill, not both")
-    if not args.date and not (args.date_from and args.date_to):
-        raise SmartmonError("give --date D, or --from D1 --to D2")
-    days = [args.date] if args.date else _days(args.date_from, args.date_to)
-    lake = _lake()
+    lake = open_lake()
     failed = []
     for day in days:
         t0 = time.monotonic()
-        outcomes = run_nightly(lake, day)
+        with TaskProgress(day) as progress:
+            outcomes = run_nightly(lake, day, only=only, start=start, progress=progress)
         print(f"\nnightly {day} finished in {time.monotonic() - t0:.0f}s")
         for o in outcomes:
             extra = f" ({o.error})" if o.error else ""
@@ -130,13 +164,18 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     if len(days) > 1:
         print(f"\nbackfill {days[0]}..{days[-1]}: {len(days) - len(failed)} of {len(days)} days ok"
               + (f"; failed: {', '.join(map(str, failed))}" if failed else ""))
-    print_lake_summary(lake)
+    if not only:
+        print_lake_summary(lake)
     return 1 if failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run_nights([args.date], args.job, None)
 
 
 def _days(first: date, last: date) -> list[date]:
     if last < first:
-        raise SmartmonError(f"--to {last} is before --from {first}")
+        raise SmartmonError(f"--to {last} is before --date {first}")
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
@@ -145,7 +184,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from pipelines.summary import STATUS_NO_RUN, run_verdict
 
-    lake = _lake()
+    lake = open_lake()
     what = f"for {args.date}" if args.date else "yet"
     if not lake.exists(GOLD_PIPELINE_RUNS):
         print(f"no runs recorded {what}: run `smartmon nightly --date YYYY-MM-DD`")
@@ -166,20 +205,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in rows:
         took = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else 0
         print(f"{r.run_id:40s} {r.task:26s} #{r.attempt} {r.status:8s} {took:6.1f}s rows_out={r.rows_out} {r.error or ''}")
-    last = runs.where(F.col("run_id") == latest).select("task", "status").collect()
+    if args.date:
+        # A night may run as one process or as one per job (Airflow, `nightly --only`): each
+        # task's latest attempt of the day decides, whichever run it was in.
+        from pyspark.sql import Window
+
+        newest = Window.partitionBy("task").orderBy(F.col("started_at").desc(), F.col("attempt").desc())
+        last = runs.withColumn("n", F.row_number().over(newest)).where("n = 1").select("task", "status").collect()
+    else:
+        last = runs.where(F.col("run_id") == latest).select("task", "status").collect()
     code = run_verdict(r.status for r in last)
     failed = sorted({r.task for r in last if r.status == "failed"})
     tasks = len({r.task for r in last})
     print(f"latest run {latest}: {tasks} task{'s' if tasks != 1 else ''}, "
           + (f"failed: {', '.join(failed)}" if failed else "none failed"))
     return code
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="profile name or file (default: $SMARTMON_PROFILE or local)")
     parser.add_argument("--lake", help="lake root URI (overrides the profile and $SMARTMON_LAKE)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # the job and source names come from the declarations (pipelines.definitions, jobs.bronze.adapter)
+    from jobs.bronze.adapter import sources
+    from pipelines.definitions import graph
+
+    jobs = list(graph().order)
 
     def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
@@ -203,9 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
     p.add_argument("--force", action="store_true", help="rebuild even if the lists have not changed")
     p = add("ingest", cmd_ingest, "ingest a source (or --all) into bronze, conform new batches into silver, reconcile")
-    p.add_argument("source", nargs="?", help="cnemc-archive | uci-beijing | kdd2018 | water-auto | hj212 | epa-pmf, or a "
-                   "simulated feed: station-lists | provincial-air | county-air | township-sensors | enterprises | power-use | "
-                   "energy-use | hydrology | land-use | statistics")
+    p.add_argument("source", nargs="?", help=" | ".join(sources()))
     p.add_argument("paths", nargs="*", help="files or folders (default: the source's folder in the data root)")
     p.add_argument("--all", action="store_true", help="every source, from the data root and the landing zone")
     p.add_argument("--bronze-only", action="store_true", help="stop after bronze")
@@ -214,14 +257,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--landing", help="landing root (default: the profile's; frames go to <landing>/hj212/)")
     p.add_argument("--rotate-seconds", type=float, default=3600.0, help="publish the landing file this often")
-    p = add("nightly", cmd_nightly, "run the nightly DAG for a date, or for every date of a backfill")
-    p.add_argument("--date", type=_date, help="run date, YYYY-MM-DD")
-    p.add_argument("--from", dest="date_from", type=_date, help="first date of a backfill (with --to)")
-    p.add_argument("--to", dest="date_to", type=_date, help="last date of a backfill, inclusive")
-    p = add("status", cmd_status, "show the last recorded pipeline task runs; exit 1 if the latest run (of --date) "
-            "has a failed task, 3 if there is none")
+    p = add("nightly", cmd_nightly, "run the night's jobs for a date (all, --only some, or --from one on), a backfill "
+            "(--date D1 --to D2), or print the plan (--plan)")
+    p.add_argument("--date", type=parse_date, help="run date (Beijing day), YYYY-MM-DD; the first day of a backfill with --to")
+    p.add_argument("--to", type=parse_date, help="last date of a backfill, inclusive")
+    p.add_argument("--only", action="append", metavar="JOB", choices=jobs, help="run only this job (repeatable)")
+    p.add_argument("--from", dest="start", metavar="JOB", choices=jobs, help="run this job and every job downstream of it")
+    p.add_argument("--plan", action="store_true", help="print the jobs in order with what each reads, writes and touches; run nothing")
+    p.add_argument("--json", action="store_true", help="with --plan: one JSON list of objects (name, reads, writes, after, ...)")
+    p = add("run", cmd_run, "run one or more jobs of the graph for a date (the same as nightly --only)")
+    p.add_argument("job", nargs="+", metavar="JOB", choices=jobs, help="job name, as `smartmon nightly --plan` lists them")
+    p.add_argument("--date", type=parse_date, required=True, help="run date (Beijing day), YYYY-MM-DD")
+    p = add("status", cmd_status, "show the last recorded pipeline task runs; exit 1 if the latest run has a failed "
+            "task (with --date: if the latest attempt of any task of that day failed), 3 if there is none")
     p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--date", type=_date, help="only runs for this run date (the latest of them decides the exit code)")
+    p.add_argument("--date", type=parse_date, help="only runs for this run date (the latest of them decides the exit code)")
     cli_qc.add_commands(add)
     cli_gold.add_commands(add)
     cli_ml.add_commands(add)

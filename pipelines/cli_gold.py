@@ -17,7 +17,7 @@ from smartmon.catalog.names import (
 
 
 def _lake():
-    from pipelines.cli import _lake as lake
+    from pipelines.cli_common import open_lake as lake
 
     return lake()
 

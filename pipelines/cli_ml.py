@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 def cmd_features(args: argparse.Namespace) -> int:
     from features import air_forecast
-    from pipelines.cli import _lake
+    from pipelines.cli_common import open_lake as _lake
 
     sources = tuple(args.source or ("uci-beijing", "kdd2018"))
     print(f"features.air_forecast / air_climatology: {air_forecast.run(_lake(), sources)}")

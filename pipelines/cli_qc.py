@@ -9,7 +9,7 @@ from smartmon.catalog.names import GOLD_QC_SCREENING
 
 
 def _lake():
-    from pipelines.cli import _lake as lake
+    from pipelines.cli_common import open_lake as lake
 
     return lake()
 

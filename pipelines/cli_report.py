@@ -30,7 +30,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
-    from pipelines.cli import _date
+    from pipelines.cli_common import parse_date as _date
 
     p = add("report", cmd_report, "consultation report (会商) of the nation, a province or a city for a day or a month: "
             "HTML and Markdown with an H3 hex map, charts, rankings, AQI, water classes, forecasts, QC, scenarios")

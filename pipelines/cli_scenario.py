@@ -19,7 +19,7 @@ def _period(text: str) -> tuple[date, date]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from experiments import scenarios
-    from pipelines.cli import _lake
+    from pipelines.cli_common import open_lake as _lake
 
     days = [date.fromisoformat(d) for d in args.days.split(",")] if args.days else None
     s = scenarios.run(_lake(), Path(args.spec), args.draws, args.period, days)

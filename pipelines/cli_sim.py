@@ -26,7 +26,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
-    from pipelines.cli import _date
+    from pipelines.cli_common import parse_date as _date
 
     p = add("simulate", cmd_simulate, "write realistic raw feeds of the provincial, county and township tiers, enterprises "
             "(HJ 212), electricity, energy, hydrology, land use and statistics, derived from the real national archive")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 def cmd_pmf(args: argparse.Namespace) -> int:
     from jobs.gold import source_apportionment
-    from pipelines.cli import _lake
+    from pipelines.cli_common import open_lake as _lake
 
     overrides = dict(item.split("=", 1) for item in args.category or ())
     r = source_apportionment.run(_lake(), args.dataset, args.factors, starts=args.starts, replicates=args.bootstrap, seed=args.seed,
@@ -32,7 +32,7 @@ def _utc(text: str):
 
 def cmd_upwind(args: argparse.Namespace) -> int:
     from jobs.gold import upwind
-    from pipelines.cli import _lake
+    from pipelines.cli_common import open_lake as _lake
 
     r = upwind.run(_lake(), args.station, args.t_from, args.t_to, hours_back=args.hours_back, pollutant=args.pollutant,
                    radius_km=args.radius_km)

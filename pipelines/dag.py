@@ -7,24 +7,16 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
 from pyspark.sql import Row
 
 from smartmon import catalog
 from smartmon.catalog.names import GOLD_PIPELINE_RUNS
 from smartmon.errors import SmartmonError, TransientError, map_jvm_error
-from smartmon.io import Lake
+from smartmon.jobspec import RunContext
 from smartmon.lineage import now_utc
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunContext:
-    lake: Lake
-    run_date: date
-    run_id: str
 
 
 TaskFn = Callable[[RunContext], dict[str, int]]
@@ -84,18 +76,26 @@ def _is_transient(exc: BaseException) -> bool:
     return type(exc).__name__ in {"RayActorError", "WorkerCrashedError", "NodeDiedError", "ObjectLostError"}
 
 
-def run_dag(tasks: Sequence[Task], ctx: RunContext, *, base_delay: float = 1.0) -> list[TaskOutcome]:
-    """Run every task once its deps succeeded; a failed task skips its dependants."""
+Progress = Callable[[str, int, int, "TaskOutcome | None"], None]
+
+
+def run_dag(tasks: Sequence[Task], ctx: RunContext, *, base_delay: float = 1.0, progress: Progress | None = None) -> list[TaskOutcome]:
+    """Run every task once its deps succeeded; a failed task skips its dependants. progress is
+    called as each task starts (outcome None) and ends."""
     outcomes: dict[str, TaskOutcome] = {}
     records: list[Row] = []
     ordered = order(tasks)
-    for task in ordered:
+    for index, task in enumerate(ordered, start=1):
         failed_deps = [d for d in task.deps if outcomes[d].status != "ok"]
         if failed_deps:
             outcomes[task.name] = TaskOutcome(task.name, "skipped", 0, 0.0, error=f"upstream failed: {failed_deps}")
             records.append(_record(ctx, task.name, 0, now_utc(), now_utc(), 0, 0, "skipped", outcomes[task.name].error))
             log.warning("%s skipped: upstream %s failed", task.name, failed_deps)
+            if progress:
+                progress(task.name, index, len(ordered), outcomes[task.name])
             continue
+        if progress:
+            progress(task.name, index, len(ordered), None)
         attempt = 0
         while True:
             attempt += 1
@@ -117,12 +117,16 @@ def run_dag(tasks: Sequence[Task], ctx: RunContext, *, base_delay: float = 1.0) 
                     continue
                 log.error("%s failed: %s", task.name, first_line, exc_info=exc)
                 outcomes[task.name] = TaskOutcome(task.name, "failed", attempt, time.monotonic() - t0, error=first_line)
+                if progress:
+                    progress(task.name, index, len(ordered), outcomes[task.name])
                 break
             rows_out = sum(w.rows_written for w in ctx.lake.writes[n_writes:])
             rows_in = int(summary.get("rows_in", 0))
             records.append(_record(ctx, task.name, attempt, started, now_utc(), rows_in, rows_out, "ok", None))
             outcomes[task.name] = TaskOutcome(task.name, "ok", attempt, time.monotonic() - t0, summary)
             log.info("%s: ok in %.1fs %s", task.name, time.monotonic() - t0, summary)
+            if progress:
+                progress(task.name, index, len(ordered), outcomes[task.name])
             break
     if records:
         df = ctx.lake.spark.createDataFrame(records, catalog.get(GOLD_PIPELINE_RUNS).schema)

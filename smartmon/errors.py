@@ -31,6 +31,11 @@ class TableError(SmartmonError):
     """A table is missing, undeclared, or its data does not fit its declared schema."""
 
 
+class GraphError(SmartmonError):
+    """The job declarations do not make a graph: a cycle, a table with two writers, an unknown
+    table or job name."""
+
+
 class TransientError(SmartmonError):
     """Worth retrying: a concurrent Delta commit, a lost Ray worker."""
 

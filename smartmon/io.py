@@ -234,6 +234,7 @@ class Lake:
         delete_missing_where: str | None = None,
         within: Mapping[str, Iterable[str]] | None = None,
         keys_unique: bool = False,
+        values: Iterable[str] | None = None,
     ) -> WriteResult:
         """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
         re-running a job with the same input changes no row; the Delta log keeps the history of
@@ -250,7 +251,12 @@ class Lake:
         are written by a partition overwrite instead of a MERGE: the same rows, without the
         MERGE's materialized copy of the source and its join (the first load of a month of a
         tier feed is all inserts). A commit conflict re-checks, and a partition that filled
-        meanwhile goes the MERGE way."""
+        meanwhile goes the MERGE way.
+
+        values names the columns merged value by value: a source null means "not delivered" and
+        leaves the target's value, so a delivery changes only the values it carries (a correction
+        of one pollutant keeps the others). A row is updated only when a delivered value differs;
+        its other columns (lineage, status) then take the source's."""
         spec = self.ensure(fqn)
         key_cols = list(keys or spec.keys)
         if not key_cols:
@@ -264,7 +270,13 @@ class Lake:
             on = f"{pruned} AND {on}"
             if delete_missing_where:
                 delete_missing_where = f"({delete_missing_where}) AND {pruned}"
-        changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
+        value_cols = [c for c in (values or ()) if c not in key_cols]
+        if value_cols:
+            changed = " OR ".join(f"(s.`{c}` IS NOT NULL AND NOT (t.`{c}` <=> s.`{c}`))" for c in value_cols)
+            assignments = {c: F.expr(f"coalesce(s.`{c}`, t.`{c}`)") for c in value_cols}
+            assignments |= {c: F.col(f"s.`{c}`") for c in spec.column_names if c not in key_cols and c not in value_cols}
+        else:
+            changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
         target = DeltaTable.forPath(self.spark, self.path(fqn))
         before = int(self._latest(fqn)["version"])
         # the partition-write path's predicate on the table's own columns, or None when it does not apply
@@ -277,12 +289,12 @@ class Lake:
             if bare and self._empty_within(fqn, bare):
                 data.write.format("delta").mode("overwrite").option("replaceWhere", bare).save(self.path(fqn))
                 return
-            builder = (
-                target.alias("t")
-                .merge(data.alias("s"), on)
-                .whenMatchedUpdateAll(condition=changed)
-                .whenNotMatchedInsertAll()
-            )
+            builder = target.alias("t").merge(data.alias("s"), on)
+            if value_cols:
+                builder = builder.whenMatchedUpdate(condition=changed, set=assignments)
+            else:
+                builder = builder.whenMatchedUpdateAll(condition=changed)
+            builder = builder.whenNotMatchedInsertAll()
             if delete_missing_where:
                 builder = builder.whenNotMatchedBySourceDelete(condition=delete_missing_where)
             builder.execute()

@@ -59,7 +59,7 @@ def base_conf(cfg: Settings) -> dict[str, str]:
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         "spark.sql.shuffle.partitions": str(max(4, 2 * cores)) if cfg.is_local else "200",
         # Delta reconstructs table state with 50 partitions by default: far too many for a
-        # small lake on 2 cores (a 100-row MERGE took 44 s; with 2 it takes a few seconds).
+        # small lake on 2 cores (a 100-row MERGE spends most of its time scheduling those tasks).
         "spark.databricks.delta.snapshotPartitions": "2" if cfg.is_local else "50",
         # Tables others read must stay readable by delta-rs: no deletion vectors.
         "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",

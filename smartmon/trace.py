@@ -22,6 +22,7 @@ from smartmon.catalog.names import (
     SILVER_AIR_HOURLY,
     SILVER_HJ212_VALUES,
     SILVER_QC_FLAGS,
+    SILVER_VALUE_CORRECTIONS,
     SILVER_WATER_OBS,
 )
 from smartmon.errors import InputError
@@ -86,9 +87,9 @@ def _landing(lake: Lake, trace: Trace, source_file: str, lines: list[int]) -> No
 
 
 def _bronze_of(lake: Lake, trace: Trace, row: Row, station_id: str, ts: datetime) -> None:
-    from jobs.bronze.ingest import ADAPTERS
+    from jobs.bronze.adapter import adapters
 
-    adapter = ADAPTERS.get(row.source)
+    adapter = adapters().get(row.source)
     if adapter is None:
         trace.add("bronze", [f"source {row.source!r} has no adapter"])
         return
@@ -123,6 +124,18 @@ def _flags(lake: Lake, station_id: str, ts: datetime, parameter: str | None = No
     return [f"{r.level} {r.rule} [{r.parameter}] {r.detail} (rules {r.rule_version})" for r in f.orderBy("parameter", "rule").collect()]
 
 
+def superseded(lake: Lake, table: str, station_id: str, ts: datetime) -> list[str]:
+    """Every value of the row a later delivery replaced, oldest first, with both deliveries."""
+    if not lake.exists(SILVER_VALUE_CORRECTIONS):
+        return []
+    rows = (lake.read(SILVER_VALUE_CORRECTIONS)
+            .where((F.col("table_name") == table) & (F.col("station_id") == station_id) & (F.col("ts") == F.lit(ts)))
+            .orderBy("corrected_at", "column").collect())
+    return [f"{r.column}: {r.old_value} ({r.old_source_file}:{r.old_source_line}, {r.old_status}) -> {r.new_value} "
+            f"({r.new_source_file}:{r.new_source_line}, batch {r.new_batch_id}, at {r.corrected_at:%Y-%m-%d %H:%M:%S} UTC)"
+            for r in rows]
+
+
 def trace(lake: Lake, table: str, keys: list[str]) -> Trace:
     if table not in TRACEABLE:
         raise InputError(f"cannot trace {table}: traceable tables are {', '.join(TRACEABLE)}")
@@ -144,6 +157,8 @@ def trace(lake: Lake, table: str, keys: list[str]) -> Trace:
     if not rows:
         raise InputError(f"no {table} row for {station_id} at {ts} UTC")
     t.add(table, [_fmt(r, ("month",)) for r in rows])
+    if table == SILVER_AIR_HOURLY:
+        t.add("superseded values (silver.value_corrections)", superseded(lake, table, station_id, ts))
     t.add(SILVER_QC_FLAGS, _flags(lake, station_id, ts))
     seen = set()
     for r in rows:

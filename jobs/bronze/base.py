@@ -57,6 +57,21 @@ def read_lines(path: Path, encoding: str = "utf-8") -> Iterator[Line]:
         yield Line(i, text, raw)
 
 
+def first_line(path: Path, encoding: str = "utf-8", limit: int = 65536) -> str | None:
+    """The file's first line (BOM dropped), or None when it is empty or does not decode: what a
+    content check reads, so recognising a file does not depend on its name."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(limit)
+    except OSError:
+        return None
+    head = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].removesuffix(b"\r")
+    try:
+        return head.decode(encoding) if head else None
+    except UnicodeDecodeError:
+        return None
+
+
 def raw_text(line: Line) -> str:
     """The payload to keep in quarantine: text where it decoded, else the bytes as latin-1."""
     return line.text if line.text is not None else line.raw.decode("latin-1")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jobs.bronze.base import Parsed, csv_records, table
-from smartmon.catalog.names import BRONZE_CNEMC_HOURLY
+from pyspark.sql import DataFrame
+
+from jobs.bronze.base import Parsed, csv_records, first_line, table
+from jobs.silver.air_rows import cnemc_cells, sparse_wide
+from smartmon.catalog.names import BRONZE_CNEMC_HOURLY, SILVER_AIR_HOURLY
+from smartmon.io import Lake
 
 NAME = "cnemc-archive"
 BRONZE = BRONZE_CNEMC_HOURLY
@@ -14,10 +18,17 @@ HEADER = ["date", "hour", "type"]
 
 
 FOLDER = "china_national_aq_hourly"
+SOURCE = NAME
+FEEDS = (SILVER_AIR_HOURLY,)
 
 
 def matches(path: Path) -> bool:
-    return re.fullmatch(r"china_sites_\d{8}\.csv", path.name) is not None
+    """By name (china_sites_YYYYMMDD.csv) or by content: a re-delivered day saved as
+    'china_sites_20190115 (1).csv' or '...-fix.csv' is still this archive's layout."""
+    if re.fullmatch(r"china_sites_\d{8}\.csv", path.name):
+        return True
+    head = first_line(path) if path.suffix.lower() == ".csv" else None
+    return head is not None and [h.strip() for h in head.split(",")[:3]] == HEADER
 
 
 def parse(path: Path) -> Parsed:
@@ -32,3 +43,8 @@ def parse(path: Path) -> Parsed:
         cells.append([(s, v) for s, v in zip(stations, fields[3:], strict=True) if v != ""])
         lines.append(line)
     return Parsed(table(cols, lines, {"cells": cells}), rejects, read)
+
+
+def air_rows(bronze: DataFrame, lake: Lake) -> DataFrame:
+    """Each cell (pollutant type x station column) as a sparse wide row for silver.air_hourly."""
+    return sparse_wide(cnemc_cells(bronze))

@@ -10,13 +10,15 @@ import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
-from smartmon.catalog.names import BRONZE_PMF_SPECIATION
+from smartmon.catalog.names import BRONZE_PMF_SPECIATION, SILVER_SPECIATION
 
 NAME = "epa-pmf"
 BRONZE = BRONZE_PMF_SPECIATION
 
 
 FOLDER = "epa_pmf_esat"
+SOURCE = NAME
+FEEDS = (SILVER_SPECIATION,)
 
 
 def matches(path: Path) -> bool:

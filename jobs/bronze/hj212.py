@@ -14,7 +14,11 @@ from jobs.bronze.base import (
     split_csv,
     table,
 )
-from smartmon.catalog.names import BRONZE_HJ212_FRAMES
+from smartmon.catalog.names import (
+    BRONZE_HJ212_FRAMES,
+    SILVER_HJ212_VALUES,
+    SILVER_SOURCE_EMISSIONS,
+)
 from smartmon.standards.hj212 import FrameError, parse_frame
 
 NAME = "hj212"
@@ -23,6 +27,8 @@ COLUMNS = ["frame", "crc", "qn", "st", "cn", "mn", "flag", "cp"]
 
 
 FOLDER = "hj212_messages"
+SOURCE = NAME
+FEEDS = (SILVER_HJ212_VALUES, SILVER_SOURCE_EMISSIONS)
 
 
 def matches(path: Path) -> bool:

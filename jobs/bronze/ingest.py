@@ -14,63 +14,33 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from jobs.bronze import (
-    cnemc_archive,
-    county_air,
-    energy_use,
-    enterprises,
-    epa_pmf,
-    hj212,
-    hydrology,
-    kdd2018,
-    kdd2018_meo,
-    land_use,
-    power_use,
-    provincial_air,
-    station_lists,
-    statistics,
-    township_sensors,
-    uci_beijing,
-    water_auto,
-)
+from jobs.bronze.adapter import SourceAdapter, adapters, adapters_for
+from jobs.bronze.base import first_line
 from jobs.bronze.handoff import arrow_frame, stage_root
 from smartmon import ledger
-from smartmon.catalog.names import BRONZE_INGEST_BATCHES, BRONZE_QUARANTINE
+from smartmon.catalog.names import (
+    BRONZE_INGEST_BATCHES,
+    BRONZE_INGEST_LEDGER,
+    BRONZE_QUARANTINE,
+)
 from smartmon.errors import InputError
 from smartmon.io import Lake
+from smartmon.jobspec import NEW_FILES, Job, RunContext
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
 
 log = logging.getLogger(__name__)
 
 PARSE_THREADS = min(4, os.cpu_count() or 2)
 
-REAL = (cnemc_archive, uci_beijing, kdd2018, kdd2018_meo, water_auto, hj212, epa_pmf)
-# feeds of the tiers and sources with no public data here (`smartmon simulate` writes them)
-SIMULATED = (station_lists, provincial_air, county_air, township_sensors, enterprises, power_use, energy_use, hydrology,
-             land_use, statistics)
-ADAPTERS: dict[str, ModuleType] = {m.NAME: m for m in (*REAL, *SIMULATED)}
-# Source names users type -> the adapters that read them.
-SOURCES: dict[str, tuple[str, ...]] = {
-    "cnemc-archive": ("cnemc-archive",),
-    "uci-beijing": ("uci-beijing",),
-    "kdd2018": ("kdd2018", "kdd2018-meo"),
-    "water-auto": ("water-auto",),
-    "hj212": ("hj212",),
-    "epa-pmf": ("epa-pmf",),
-    **{m.NAME: (m.NAME,) for m in SIMULATED},
-}
-
-
 @dataclass
 class FileReport:
     path: str
     sha256: str
-    status: str  # ingested | skipped | duplicate
+    status: str  # ingested | empty (no record) | skipped (seen) | duplicate (same bytes elsewhere) | refused (no adapter reads it)
     read: int = 0
     accepted: int = 0
     quarantined: int = 0
@@ -89,26 +59,28 @@ class IngestReport:
     def lost(self) -> int:
         return self.total("read") - self.total("accepted") - self.total("quarantined")
 
+    @property
+    def refused(self) -> list[FileReport]:
+        """Files refused whole: none of the source's adapters reads them."""
+        return [f for f in self.files if f.status == "refused"]
+
     def line(self) -> str:
-        new = sum(f.status == "ingested" for f in self.files)
+        new = sum(f.status in ("ingested", "empty") for f in self.files)
+        refused = sum(f.status == "refused" for f in self.files)
+        empty = sum(f.status == "empty" for f in self.files)
         return (
             f"{self.source:14s} files new={new} skipped={sum(f.status == 'skipped' for f in self.files)} "
-            f"duplicate={sum(f.status == 'duplicate' for f in self.files)}  read={self.total('read'):,} = "
+            + (f"REFUSED={refused} " if refused else "") + (f"empty={empty} " if empty else "")
+            + f"duplicate={sum(f.status == 'duplicate' for f in self.files)}  read={self.total('read'):,} = "
             f"bronze {self.total('accepted'):,} + quarantine {self.total('quarantined'):,}  lost={self.lost}"
         )
 
 
-def adapters_for(source: str) -> list[ModuleType]:
-    if source not in SOURCES:
-        raise InputError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
-    return [ADAPTERS[n] for n in SOURCES[source]]
-
-
-def discover(folder: Path, adapter: ModuleType) -> list[Path]:
+def discover(folder: Path, adapter: SourceAdapter) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and adapter.matches(p))
 
 
-def expand(paths: list[Path], adapter: ModuleType, data_root: Path) -> list[Path]:
+def expand(paths: list[Path], adapter: SourceAdapter, data_root: Path) -> list[Path]:
     """The adapter's files under the given paths (files as given, folders searched), or in its
     folder of the data root when no path is given."""
     if not paths:
@@ -128,7 +100,7 @@ def expand(paths: list[Path], adapter: ModuleType, data_root: Path) -> list[Path
 
 
 def _known_files(lake: Lake, source: str) -> dict[str, str]:
-    rows = lake.read(BRONZE_INGEST_BATCHES).where(F.col("source") == source).where("status = 'ingested'")
+    rows = lake.read(BRONZE_INGEST_BATCHES).where(F.col("source") == source).where("status IN ('ingested', 'empty')")
     return {r.file_sha256: r.source_file for r in rows.select("file_sha256", "source_file").collect()}
 
 
@@ -140,14 +112,15 @@ def _with_lineage(rows: pa.Table, source: str, source_file: str, batch: str, ing
     return rows.append_column("ingested_at", pa.repeat(pa.scalar(ingested_at, pa.timestamp("us")), n))
 
 
-def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> IngestReport:
+def ingest_adapter(lake: Lake, adapter: SourceAdapter, files: list[Path]) -> IngestReport:
     spark = lake.spark
     known = _known_files(lake, adapter.NAME)
     seen_now: dict[str, str] = {}
     todo: list[tuple[Path, str]] = []
     reports: list[FileReport] = []
     dup_rows = []
-    for path in files:
+    # arrival order: of two deliveries of one value in a batch, the later file's wins in silver
+    for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, str(p))):
         sha = sha256_file(path)
         earlier = known.get(sha) or seen_now.get(sha)
         if earlier == str(path):
@@ -173,7 +146,10 @@ def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> Ingest
         for i, ((path, sha), parsed) in enumerate(zip(todo, results, strict=True), start=1):
             tables.append(_with_lineage(parsed.rows, adapter.NAME, str(path), batch, ingested_at))
             rejects += [(str(path), line, raw, reason) for line, raw, reason in parsed.rejects]
-            reports.append(FileReport(str(path), sha, "ingested", parsed.records_read, parsed.records_accepted, len(parsed.rejects)))
+            status = "ingested" if parsed.records_read else "empty"
+            if not parsed.records_read:
+                log.warning("%s: no record in the file (empty, or a header alone): recorded as empty", path)
+            reports.append(FileReport(str(path), sha, status, parsed.records_read, parsed.records_accepted, len(parsed.rejects)))
             if parsed.rejects:
                 first = parsed.rejects[0]
                 log.warning("%s:%s: %s (%d refused in this file)", path, first[0], first[2], len(parsed.rejects))
@@ -194,8 +170,8 @@ def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> Ingest
         versions[BRONZE_QUARANTINE] = quarantine(lake, q, stage=f"bronze:{adapter.NAME}").version
     manifest = [
         (batch, adapter.NAME, r.path, r.sha256, Path(r.path).stat().st_size, r.read, r.accepted, r.quarantined,
-         adapter.BRONZE, json.dumps(versions, sort_keys=True), r.status, ingested_at)
-        for r in reports if r.status != "skipped"
+         adapter.BRONZE, json.dumps(versions, sort_keys=True), r.status, ingested_at, i)
+        for i, r in enumerate(r for r in reports if r.status != "skipped")
     ]
     lake.merge(spark.createDataFrame(manifest, lake.ensure(BRONZE_INGEST_BATCHES).schema), BRONZE_INGEST_BATCHES)
     ledger.sync(lake)
@@ -205,8 +181,48 @@ def ingest_adapter(lake: Lake, adapter: ModuleType, files: list[Path]) -> Ingest
 
 
 def ingest(lake: Lake, source: str, paths: list[Path] | None = None) -> list[IngestReport]:
-    """Ingest a source from the given paths, or from its folder in the data root."""
-    return [ingest_adapter(lake, a, expand(paths or [], a, lake.cfg.data_root)) for a in adapters_for(source)]
+    """Ingest a source from the given paths, or from its folder in the data root. A file under a
+    path the user named that none of the source's adapters recognises is refused whole, into
+    quarantine with the reason: every file a source is given is accounted for."""
+    adapters = adapters_for(source)
+    reports = [ingest_adapter(lake, a, expand(paths or [], a, lake.cfg.data_root)) for a in adapters]
+    if paths:
+        stray = unrecognised(paths, adapters)
+        if stray:
+            reports.append(refuse_files(lake, adapters[0], stray, f"no {source} adapter recognises this file "
+                                        f"(by name or by its header); expected: {', '.join(a.NAME for a in adapters)}"))
+    return reports
+
+
+def unrecognised(paths: list[Path], adapters: list[SourceAdapter]) -> list[Path]:
+    """Files under the given folders that no adapter matches (files named one by one are the
+    adapters' to refuse by their header)."""
+    out = []
+    for p in paths:
+        if p.is_dir():
+            # hidden files and the receiver's open .part files are not deliveries
+            out += [f for f in sorted(p.rglob("*")) if f.is_file() and not f.name.startswith(".") and f.suffix != ".part"
+                    and not any(a.matches(f) for a in adapters)]
+    return out
+
+
+def refuse_files(lake: Lake, adapter: SourceAdapter, files: list[Path], reason: str) -> IngestReport:
+    """Each file into quarantine as one record (its first line as the payload) and the manifest
+    with status refused, so the reconciliation counts it: read 1 = quarantined 1."""
+    shas = [sha256_file(f) for f in files]
+    batch = batch_id_for(adapter.NAME, ["refused", *shas])
+    ingested_at = now_utc()
+    rows = [(str(f), None, (first_line(f, "latin-1") or "")[:500], f"file refused: {reason}") for f in files]
+    for f in files:
+        log.error("%s: file refused: %s", f, reason)
+    q = lake.spark.createDataFrame(rows, "source_file string, source_line bigint, raw_payload string, reason string")
+    q = q.withColumn("source", F.lit(adapter.NAME)).withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
+    version = quarantine(lake, q, stage=f"bronze:{adapter.NAME}").version
+    manifest = [(batch, adapter.NAME, str(f), sha, f.stat().st_size, 1, 0, 1, adapter.BRONZE,
+                 json.dumps({BRONZE_QUARANTINE: version}), "refused", ingested_at, i)
+                for i, (f, sha) in enumerate(zip(files, shas, strict=True))]
+    lake.merge(lake.spark.createDataFrame(manifest, lake.ensure(BRONZE_INGEST_BATCHES).schema), BRONZE_INGEST_BATCHES)
+    return IngestReport(adapter.NAME, batch, [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True)])
 
 
 def reconcile(lake: Lake, sources: list[str] | None = None) -> list[tuple[str, int, int, int, int]]:
@@ -215,7 +231,7 @@ def reconcile(lake: Lake, sources: list[str] | None = None) -> list[tuple[str, i
     given sources when named (each source costs a few Spark jobs)."""
     batches = lake.read(BRONZE_INGEST_BATCHES).where("status <> 'skipped'")
     out = []
-    for adapter in ADAPTERS.values():
+    for adapter in adapters().values():
         if sources is not None and adapter.NAME not in sources:
             continue
         mine = batches.where(F.col("source") == adapter.NAME)
@@ -227,3 +243,37 @@ def reconcile(lake: Lake, sources: list[str] | None = None) -> list[tuple[str, i
         quar = lake.read(BRONZE_QUARANTINE).where(F.col("source") == adapter.NAME).where(F.col("stage").startswith("bronze")).count()
         out.append((adapter.NAME, int(read), bronze, quar, int(read) - bronze - quar))
     return out
+
+
+def ingest_job(adapter: SourceAdapter) -> Job:
+    """The declaration of one adapter's bronze job: its new files in the data root and in the
+    landing zone (<landing>/<source>/), into its bronze table."""
+
+    def runner(ctx: RunContext) -> dict[str, int]:
+        lake = ctx.lake
+        reports = [ingest_adapter(lake, adapter, expand([], adapter, lake.cfg.data_root))]
+        landing = lake.cfg.landing_dir() / adapter.SOURCE
+        if landing.is_dir():
+            reports.append(ingest_adapter(lake, adapter, expand([landing], adapter, lake.cfg.data_root)))
+            stray = unrecognised([landing], adapters_for(adapter.SOURCE))
+            if stray:  # quarantined whole and logged; the night goes on
+                reports.append(refuse_files(lake, adapters_for(adapter.SOURCE)[0], stray,
+                                            f"no {adapter.SOURCE} adapter recognises this file (by name or by its header)"))
+        lost = sum(r.lost for r in reports)
+        if lost:
+            raise InputError(f"reconciliation of {adapter.NAME}: {lost} records neither in bronze nor in quarantine")
+        return {"rows_in": sum(r.total("read") for r in reports),
+                "files_new": sum(f.status == "ingested" for r in reports for f in r.files),
+                "files_refused": sum(len(r.refused) for r in reports)}
+
+    return Job(
+        name=f"ingest.{adapter.NAME}",
+        layer="bronze",
+        reads=(),
+        writes=(adapter.BRONZE,),
+        run=runner,
+        scope=NEW_FILES,
+        transform=adapter.parse,
+        records=(BRONZE_INGEST_BATCHES, BRONZE_QUARANTINE, BRONZE_INGEST_LEDGER),
+        doc=f"{adapter.SOURCE}: new files of {adapter.FOLDER or 'the landing zone'} into {adapter.BRONZE}",
+    )

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pyspark.sql import DataFrame
+
 from jobs.bronze.base import Parsed, csv_records, table
-from smartmon.catalog.names import BRONZE_KDD_AQ
+from jobs.silver.air_rows import kdd_base, wide
+from smartmon.catalog.names import BRONZE_KDD_AQ, SILVER_AIR_HOURLY
+from smartmon.io import Lake
 
 NAME = "kdd2018"
 BRONZE = BRONZE_KDD_AQ
@@ -23,6 +27,8 @@ AQ_LAYOUTS = {
 
 
 FOLDER = "kddcup2018_beijing"
+SOURCE = NAME
+FEEDS = (SILVER_AIR_HOURLY,)
 
 
 def matches(path: Path) -> bool:
@@ -48,3 +54,8 @@ def parse(path: Path) -> Parsed:
         for name, i in zip(VALUES, idx[2:], strict=True):
             cols[name].append(fields[i])
     return Parsed(table(cols, [line for line, _ in records]), rejects, read)
+
+
+def air_rows(bronze: DataFrame, lake: Lake) -> DataFrame:
+    """Wide rows for silver.air_hourly."""
+    return wide(*kdd_base(bronze))

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
-from smartmon.catalog.names import BRONZE_KDD_MEO
+from smartmon.catalog.names import BRONZE_KDD_MEO, SILVER_METEO_HOURLY
 
 NAME = "kdd2018-meo"
 BRONZE = BRONZE_KDD_MEO
@@ -16,6 +16,8 @@ GRID = ["id", "station_id", "time", "weather", "temperature", "pressure", "humid
 
 
 FOLDER = "kddcup2018_beijing"
+SOURCE = "kdd2018"
+FEEDS = (SILVER_METEO_HOURLY,)
 
 
 def matches(path: Path) -> bool:

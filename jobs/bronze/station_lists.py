@@ -8,11 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, mapped_csv
-from smartmon.catalog.names import BRONZE_STATION_LISTS
+from smartmon.catalog.names import BRONZE_STATION_LISTS, SILVER_STATIONS
 
 NAME = "station-lists"
 BRONZE = BRONZE_STATION_LISTS
 FOLDER = ""  # landing zone only
+SOURCE = NAME
+FEEDS = (SILVER_STATIONS,)
 LAYOUTS = {
     "provincial": ["站点编码", "站点名称", "站点类型", "城市", "区县代码", "经度", "纬度"],
     "county-township": ["station_code", "name", "tier", "city", "county_code", "lat", "lon"],

@@ -7,12 +7,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pyspark.sql import DataFrame
+
 from jobs.bronze.base import Parsed, decode_reason, raw_text, read_lines, table
-from smartmon.catalog.names import BRONZE_TOWNSHIP_SENSORS
+from jobs.silver.air_rows import wide
+from jobs.silver.air_tiers import township_base
+from smartmon.catalog.names import BRONZE_TOWNSHIP_SENSORS, SILVER_AIR_HOURLY
+from smartmon.io import Lake
 
 NAME = "township-sensors"
 BRONZE = BRONZE_TOWNSHIP_SENSORS
 FOLDER = ""  # landing zone only
+SOURCE = NAME
+FEEDS = (SILVER_AIR_HOURLY,)
 FIELDS = ["device", "ts", "pm25", "pm10", "so2_ppb", "no2_ppb", "co_ppm", "o3_ppb"]
 
 
@@ -45,3 +52,8 @@ def parse(path: Path) -> Parsed:
         other.append([(k, str(v)) for k, v in rec.items() if k not in FIELDS and v is not None])
         lines.append(line.number)
     return Parsed(table(cols, lines, {"other": other}), rejects, read)
+
+
+def air_rows(bronze: DataFrame, lake: Lake) -> DataFrame:
+    """Wide rows for silver.air_hourly (units and time convention: jobs/silver/air_tiers.py)."""
+    return wide(*township_base(bronze))

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pyspark.sql import DataFrame
+
 from jobs.bronze.base import Parsed, csv_records, table
-from smartmon.catalog.names import BRONZE_UCI_HOURLY
+from jobs.silver.air_rows import uci_base, wide
+from smartmon.catalog.names import (
+    BRONZE_UCI_HOURLY,
+    SILVER_AIR_HOURLY,
+    SILVER_METEO_HOURLY,
+    SILVER_STATION_ALIASES,
+)
+from smartmon.io import Lake
 
 NAME = "uci-beijing"
 BRONZE = BRONZE_UCI_HOURLY
@@ -16,6 +25,8 @@ COLUMNS = ["no", "year", "month", "day", "hour", "pm25", "pm10", "so2", "no2", "
 
 
 FOLDER = "beijing_multisite"
+SOURCE = NAME
+FEEDS = (SILVER_AIR_HOURLY, SILVER_METEO_HOURLY)
 
 
 def matches(path: Path) -> bool:
@@ -29,3 +40,9 @@ def parse(path: Path) -> Parsed:
         for c, v in zip(COLUMNS, fields, strict=True):
             cols[c].append(v)
     return Parsed(table(cols, [line for line, _ in records]), rejects, read)
+
+
+def air_rows(bronze: DataFrame, lake: Lake) -> DataFrame:
+    """Wide rows for silver.air_hourly: sites named as the national stations they are
+    (silver.station_aliases); "NA" is the file's missing value."""
+    return wide(*uci_base(bronze, lake.read(SILVER_STATION_ALIASES)), ("", "NA"))

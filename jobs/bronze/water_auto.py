@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.bronze.base import Parsed, csv_records, table
-from smartmon.catalog.names import BRONZE_WATER_AUTO
+from smartmon.catalog.names import BRONZE_WATER_AUTO, SILVER_WATER_OBS
 
 NAME = "water-auto"
 BRONZE = BRONZE_WATER_AUTO
@@ -19,6 +19,8 @@ SHIFTED_FIELDS = ["date", "WaterQuality", "Temperature", "pH", "Dissolved Oxygen
 
 
 FOLDER = "china_surface_water"
+SOURCE = NAME
+FEEDS = (SILVER_WATER_OBS,)
 
 
 def matches(path: Path) -> bool:

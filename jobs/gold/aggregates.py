@@ -17,11 +17,13 @@ from jobs.gold.aqi_daily import by_date
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_HEX_DAILY,
+    GOLD_PRODUCT_RUNS,
     GOLD_REGION_DAILY,
     SILVER_STATIONS,
 )
 from smartmon.geo.h3cells import parent_map
 from smartmon.io import Lake
+from smartmon.jobspec import Job, by_month
 from smartmon.standards.rounding import snap
 
 POLLUTANTS = ("so2", "no2", "co", "pm10", "pm25", "o3_8h_max")
@@ -85,3 +87,16 @@ def run(lake: Lake, months: list[str] | None = None) -> dict[str, int]:
     if state is not None:
         scope.record(lake, GOLD_HEX_DAILY, state, months)
     return {"months": len(months), "rows_out": n}
+
+
+JOB = Job(
+    name="gold.aggregates",
+    layer="gold",
+    reads=(GOLD_AQI_DAILY, SILVER_STATIONS),
+    writes=(GOLD_HEX_DAILY, GOLD_REGION_DAILY),
+    run=lambda ctx: run(ctx.lake),
+    scope=by_month(),
+    transform=hex_daily,
+    records=(GOLD_PRODUCT_RUNS,),
+    doc="H3 and admin-area daily aggregates of every tier",
+)

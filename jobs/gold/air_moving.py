@@ -14,6 +14,7 @@ Conventions found from the January 2019 CNEMC archive (README "Moving values"):
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -23,10 +24,13 @@ from smartmon.beijing_time import beijing_day, utc_to_beijing
 from smartmon.catalog.names import (
     GOLD_AIR_MOVING,
     GOLD_MOVING_AGREEMENT,
+    GOLD_PRODUCT_RUNS,
     SILVER_AIR_HOURLY,
+    SILVER_AUDIT_LOG,
     SILVER_QC_FLAGS,
 )
 from smartmon.io import Lake
+from smartmon.jobspec import Job, by_month
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
 from smartmon.standards.rounding import standard_round
@@ -150,3 +154,16 @@ def run(lake: Lake, months: list[str] | None = None) -> dict[str, int]:
     if state is not None:
         scope.record(lake, PRODUCT, state, months)
     return {"months": len(months), "rows_out": out.rows_written + out_agree.rows_written}
+
+
+JOB = Job(
+    name=GOLD_AIR_MOVING,
+    layer="gold",
+    reads=(SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG),
+    writes=(GOLD_AIR_MOVING, GOLD_MOVING_AGREEMENT),
+    run=lambda ctx: run(ctx.lake),
+    scope=by_month(lookback=timedelta(hours=24)),
+    transform=moving_frame,
+    records=(GOLD_PRODUCT_RUNS,),
+    doc="24 h and 8 h moving values, and their agreement with the published ones",
+)

@@ -9,6 +9,8 @@ maximum 8 h on the 8 h table (above 800: the 1 h IAQI under 2012, 300 under 2026
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -18,10 +20,13 @@ from smartmon.beijing_time import beijing_day
 from smartmon.catalog.names import (
     GOLD_AIR_MOVING,
     GOLD_AQI_DAILY,
+    GOLD_PRODUCT_RUNS,
     SILVER_AIR_HOURLY,
+    SILVER_AUDIT_LOG,
     SILVER_QC_FLAGS,
 )
 from smartmon.io import Lake
+from smartmon.jobspec import Job, by_month
 from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import (
     DAILY_TABLES,
@@ -130,3 +135,16 @@ def run(lake: Lake, months: list[str] | None = None, rule_set: str | None = None
     if state is not None:
         scope.record(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}", state, months)
     return {"months": len(months), "rows_out": out.rows_written}
+
+
+JOB = Job(
+    name=GOLD_AQI_DAILY,
+    layer="gold",
+    reads=(SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG, GOLD_AIR_MOVING),
+    writes=(GOLD_AQI_DAILY,),
+    run=lambda ctx: run(ctx.lake),
+    scope=by_month(lookback=timedelta(hours=24)),
+    transform=daily_aqi,
+    records=(GOLD_PRODUCT_RUNS,),
+    doc="daily values and daily AQI",
+)

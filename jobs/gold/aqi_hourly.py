@@ -16,8 +16,15 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from smartmon.beijing_time import beijing_day
-from smartmon.catalog.names import GOLD_AQI_HOURLY, SILVER_AIR_HOURLY, SILVER_QC_FLAGS
+from smartmon.catalog.names import (
+    GOLD_AQI_HOURLY,
+    GOLD_PRODUCT_RUNS,
+    SILVER_AIR_HOURLY,
+    SILVER_AUDIT_LOG,
+    SILVER_QC_FLAGS,
+)
 from smartmon.io import Lake
+from smartmon.jobspec import Job, by_month
 from smartmon.qc.apply import valid_air
 from smartmon.standards.aqi import (
     CORE_POLLUTANTS,
@@ -88,3 +95,16 @@ def run(lake: Lake, rule_set: str | None = None, months: list[str] | None = None
     if state is not None:
         scope.record(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}", state, months)
     return {"months": len(months), "rows_out": result.rows_written, "values_excluded": int(excluded)}
+
+
+JOB = Job(
+    name=GOLD_AQI_HOURLY,
+    layer="gold",
+    reads=(SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG),
+    writes=(GOLD_AQI_HOURLY,),
+    run=lambda ctx: run(ctx.lake),
+    scope=by_month(),
+    transform=aqi_hourly,
+    records=(GOLD_PRODUCT_RUNS,),
+    doc="real-time AQI by HJ 633",
+)

@@ -22,9 +22,11 @@ from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_EVAL_ANNUAL,
     GOLD_EVAL_MONTHLY,
+    GOLD_PRODUCT_RUNS,
     SILVER_STATIONS,
 )
 from smartmon.io import Lake
+from smartmon.jobspec import Job, by_month
 from smartmon.standards.evaluation import (
     MIN_DAYS_FEBRUARY,
     MIN_DAYS_MONTH,
@@ -169,3 +171,16 @@ def run(lake: Lake, months: list[str] | None = None, limit_set: str | None = Non
         scope.record(lake, GOLD_EVAL_MONTHLY, state, months)
     log.info("evaluation of %s", ", ".join(months))
     return {"months": len(months), "rows_out": n}
+
+
+JOB = Job(
+    name="gold.eval",
+    layer="gold",
+    reads=(GOLD_AQI_DAILY, SILVER_STATIONS),
+    writes=(GOLD_EVAL_MONTHLY, GOLD_EVAL_ANNUAL),
+    run=lambda ctx: run(ctx.lake),
+    scope=by_month(),
+    transform=evaluate,
+    records=(GOLD_PRODUCT_RUNS,),
+    doc="HJ 663 monthly and annual evaluation, city rankings",
+)

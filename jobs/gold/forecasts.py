@@ -18,9 +18,11 @@ from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
     FEATURES_AIR_FORECAST,
     GOLD_FORECASTS,
+    MODELS,
 )
 from smartmon.forecast.design import design
 from smartmon.io import Lake
+from smartmon.jobspec import WHOLE_TABLE, Job
 from smartmon.registry import CHAMPION, alias_version, model_name
 
 log = logging.getLogger(__name__)
@@ -64,3 +66,14 @@ def run(lake: Lake, targets: tuple[str, ...] = ("pm25", "pm10", "o3"), issued: l
         return {"rows_out": 0}
     out = lake.from_pandas(pd.concat(parts, ignore_index=True), GOLD_FORECASTS)
     return {"rows_out": lake.merge(out, GOLD_FORECASTS).rows_written, "issues": len(issued)}
+
+
+JOB = Job(
+    name=GOLD_FORECASTS,
+    layer="forecasts",
+    reads=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY, MODELS),
+    writes=(GOLD_FORECASTS,),
+    run=lambda ctx: run(ctx.lake),
+    scope=WHOLE_TABLE,
+    doc="the champions' forecasts of the latest issue; a target with no champion yet is skipped",
+)

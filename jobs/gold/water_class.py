@@ -19,6 +19,7 @@ from smartmon.catalog.names import (
     SILVER_WATER_OBS,
 )
 from smartmon.io import Lake
+from smartmon.jobspec import WHOLE_TABLE, Job
 from smartmon.standards.rounding import snap
 from smartmon.standards.water import (
     RIVER,
@@ -86,3 +87,15 @@ def run(lake: Lake) -> dict[str, int]:
     rows = water_class(lake.read(SILVER_WATER_OBS), lake.read(SILVER_QC_FLAGS))
     res = lake.merge(rows, GOLD_WATER_CLASS, delete_missing_where="true")
     return {"rows_out": res.rows_written}
+
+
+JOB = Job(
+    name=GOLD_WATER_CLASS,
+    layer="gold",
+    reads=(SILVER_WATER_OBS, SILVER_QC_FLAGS, SILVER_AUDIT_LOG),
+    writes=(GOLD_WATER_CLASS,),
+    run=lambda ctx: run(ctx.lake),
+    scope=WHOLE_TABLE,
+    transform=water_class,
+    doc="surface-water classes by GB 3838",
+)

@@ -24,6 +24,7 @@ from smartmon.catalog.names import (
     SILVER_WATER_OBS,
 )
 from smartmon.io import Lake
+from smartmon.jobspec import Job, by_month
 from smartmon.qc.air import air_flags, hourly_context
 from smartmon.qc.device import device_flags
 from smartmon.qc.flagframe import AIR_PARAMETERS, long_values
@@ -109,3 +110,15 @@ def summary_by_rule(lake: Lake, months: list[str] | None = None) -> list[tuple[s
         f = f.where(F.col("month").isin(months))
     rows = f.groupBy("source_table", "rule", "level").agg(F.count("*").alias("n")).orderBy("source_table", "rule", "level").collect()
     return [(r.source_table, r.rule, r.level, int(r.n)) for r in rows]
+
+
+JOB = Job(
+    name=SILVER_QC_FLAGS,
+    layer="qc",
+    reads=(SILVER_AIR_HOURLY, SILVER_WATER_OBS, SILVER_HJ212_VALUES, SILVER_STATIONS),
+    writes=(SILVER_QC_FLAGS, GOLD_QC_SCREENING, SILVER_QC_RUNS),
+    run=lambda ctx: run(ctx.lake),
+    scope=by_month(),
+    transform=air_products,
+    doc="the QC rule book and the falsification screening",
+)

@@ -1,8 +1,7 @@
 """silver.air_hourly: every air source conformed to one row per station and hour.
 
-The flat feeds (one line per station and hour: UCI, KDD, the provincial, county and township
-tiers) become wide rows directly, values in the standard units; the CNEMC archive (one line per
-pollutant type, a column per station) becomes long cells, each a row with only its column set.
+Every adapter that feeds this table (jobs.bronze.adapter.feeding) turns its bronze rows into
+wide rows (its air_rows(), see jobs/silver/air_rows.py), so a new air feed is one adapter module.
 One aggregation by station and hour then makes the rows (it also merges a station-hour that
 arrives twice). The cells that are not a number are listed on their row in the same pass, for
 the cell-by-cell refusals. Conventions (README, "Time and units"):
@@ -24,106 +23,30 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver import packed_lineage
-from jobs.silver.air_tiers import Columns, county_base, provincial_base, township_base
+from jobs.bronze.adapter import AirFeed, feeding
+from jobs.silver import corrections, packed_lineage
+from jobs.silver.air_rows import VALUE_COLS, sparse_wide
 from jobs.silver.conform import (
     LINEAGE_COLS,
-    beijing_to_utc,
     bronze_rows,
-    invalid_number,
     month_local,
     refusals,
     unknown_stations,
 )
 from jobs.silver.packed_lineage import FACTS, LineageCodes, codes_of, lineage_facts
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import (
-    BRONZE_CNEMC_HOURLY,
-    BRONZE_COUNTY_AIR,
-    BRONZE_KDD_AQ,
-    BRONZE_PROVINCIAL_AIR,
+    BRONZE_INGEST_BATCHES,
     BRONZE_QUARANTINE,
-    BRONZE_TOWNSHIP_SENSORS,
-    BRONZE_UCI_HOURLY,
     SILVER_AIR_HOURLY,
     SILVER_STATION_ALIASES,
     SILVER_STATIONS,
 )
-from smartmon.io import VOLATILE, Lake
+from smartmon.errors import GraphError
+from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
 log = logging.getLogger(__name__)
-
-CNEMC_TYPES = {
-    "PM2.5": "pm25", "PM2.5_24h": "pm25_24h", "PM10": "pm10", "PM10_24h": "pm10_24h",
-    "SO2": "so2", "SO2_24h": "so2_24h", "NO2": "no2", "NO2_24h": "no2_24h",
-    "O3": "o3", "O3_24h": "o3_24h", "O3_8h": "o3_8h", "O3_8h_24h": "o3_8h_24h",
-    "CO": "co", "CO_24h": "co_24h", "AQI": "aqi_published",
-}
-VALUE_COLS = list(dict.fromkeys(CNEMC_TYPES.values()))
-POLLUTANTS = ["pm25", "pm10", "so2", "no2", "co", "o3"]
-
-
-def cnemc_cells(bronze: DataFrame) -> DataFrame:
-    local = F.to_timestamp(F.concat(F.col("date"), F.lpad(F.col("hour"), 2, "0")), "yyyyMMddHH")
-    mapping = F.create_map(*[x for k, v in CNEMC_TYPES.items() for x in (F.lit(k), F.lit(v))])
-    return bronze.select(
-        F.explode("cells").alias("station_id", "text"),
-        beijing_to_utc(local).alias("ts"),
-        mapping[F.col("type")].alias("column"),
-        F.lit(1.0).alias("scale"),
-        F.lit(None).cast("string").alias("source_unit"),
-        *LINEAGE_COLS,
-    ).where(F.col("column").isNotNull())
-
-
-def uci_base(bronze: DataFrame, aliases: DataFrame) -> tuple[DataFrame, Columns]:
-    site = aliases.where("source = 'uci-beijing'").select(F.col("source_station").alias("station"), "station_id")
-    local = F.make_timestamp(F.col("year").cast("int"), F.col("month").cast("int"), F.col("day").cast("int"),
-                             F.col("hour").cast("int"), F.lit(0), F.lit(0))
-    base = bronze.join(F.broadcast(site), "station", "left").select(
-        F.coalesce(F.col("station_id"), F.concat(F.lit("uci:"), F.col("station"))).alias("station_id"),
-        beijing_to_utc(local).alias("ts"),
-        *POLLUTANTS, *LINEAGE_COLS,
-    )
-    return base, {p: (p, 0.001, "co ug/m3") if p == "co" else (p, 1.0, None) for p in POLLUTANTS}
-
-
-def kdd_base(bronze: DataFrame) -> tuple[DataFrame, Columns]:
-    ts = F.coalesce(F.to_timestamp("time", "yyyy-MM-dd HH:mm:ss"), F.to_timestamp("time", "yyyy/M/d H:mm"))
-    base = bronze.select("station_id", ts.alias("ts"), *POLLUTANTS, *LINEAGE_COLS)
-    return base, {p: (p, 1.0, None) for p in POLLUTANTS}
-
-
-def _number(text: Column, scale: Column) -> Column:
-    return F.trim(text).try_cast("double") * scale
-
-
-def wide(base: DataFrame, columns: Columns, missing: tuple[str, ...] = ("",)) -> DataFrame:
-    """A flat feed's rows in the standard units, one column per VALUE_COLS entry (null where the
-    feed has none); source_unit is the feed's non-standard unit (the greatest, as for cells);
-    bad lists the cells that are not a number (null when none), from the same parse as the
-    values, so the refusals need no melt of the suspect rows to cells."""
-    units = [unit for _, _, unit in columns.values() if unit]
-    values = {target: _number(F.col(src), F.lit(scale)) for target, (src, scale, _) in columns.items()}
-    invalid = {target: invalid_number(F.col(src), missing) for target, (src, _, _) in columns.items()}
-    cells = [F.when(invalid[t], F.struct(F.lit(t).alias("column"), F.col(src).alias("text"))) for t, (src, _, _) in columns.items()]
-    return base.select(
-        "station_id", "ts",
-        *[values.get(c, F.lit(None).cast("double")).alias(c) for c in VALUE_COLS],
-        F.lit(max(units) if units else None).cast("string").alias("source_unit"),
-        F.when(reduce(lambda x, y: x | y, invalid.values()), F.array_compact(F.array(*cells))).alias("bad"),
-        *LINEAGE_COLS,
-    )
-
-
-def sparse_wide(cells: DataFrame, missing: tuple[str, ...] = ("",)) -> DataFrame:
-    """Long cells as wide rows with only the cell's own column set, so they aggregate with wide
-    rows; bad as in wide()."""
-    value = _number(F.col("text"), F.col("scale"))
-    bad = F.when(invalid_number(F.col("text"), missing), F.array(F.struct("column", "text")))
-    return cells.select("station_id", "ts", *[F.when(F.col("column") == c, value).alias(c) for c in VALUE_COLS],
-                        "source_unit", bad.alias("bad"), *LINEAGE_COLS)
-
 
 def bad_cells(rows: DataFrame) -> DataFrame:
     """One refusal per cell that is not a number (the bad column of wide/sparse_wide rows)."""
@@ -148,39 +71,41 @@ def to_rows(cells: DataFrame) -> DataFrame:
 
 def rows_of(wide_rows: DataFrame, codes: LineageCodes | None = None) -> DataFrame:
     """Wide rows (flat feeds, or cells as sparse rows) -> one row per station and hour: a single
-    hash aggregation, no join of the rows; a value that arrives twice keeps the greater, lineage
-    that of the first file and line, source_unit the greatest. codes: the rows' lineage codes
-    (packed_lineage), collected here when not given."""
+    hash aggregation, no join of the rows. A value delivered more than once takes the latest
+    delivery's (arrival order: batch, file, line: the packed lineage code), a value a delivery
+    lacks is not a null that wins; the row's lineage is its latest delivery's, source_unit the
+    greatest. codes: the rows' lineage codes (packed_lineage), collected here when not given."""
     wide_rows = wide_rows.where(F.col("ts").isNotNull())
     if codes is None:
         codes = codes_of(lineage_facts(wide_rows).collect())
-    aggs: list[Column] = [F.max(c).alias(c) for c in VALUE_COLS]
-    aggs += [F.min(packed_lineage.PACKED).alias(packed_lineage.PACKED), F.max(packed_lineage.UNIT).alias(packed_lineage.UNIT)]
+    order = F.col(packed_lineage.PACKED)
+    aggs: list[Column] = [F.max_by(F.col(c), F.when(F.col(c).isNotNull(), order)).alias(c) for c in VALUE_COLS]
+    aggs += [F.max(order).alias(packed_lineage.PACKED), F.max(packed_lineage.UNIT).alias(packed_lineage.UNIT)]
     rows = packed_lineage.decode(packed_lineage.encode(wide_rows, codes).groupBy("station_id", "ts").agg(*aggs), codes)
     return rows.withColumn("month", month_local(F.col("ts"))).withColumn("status", F.lit("preliminary"))
+
+
+def file_order(lake: Lake, batch_ids: set[str]) -> dict[tuple[str, str], int]:
+    """(source_file, batch_id) -> the file's place in its batch, from the manifest."""
+    if not batch_ids:
+        return {}
+    rows = (lake.read(BRONZE_INGEST_BATCHES).where(F.col("batch_id").isin(*sorted(batch_ids)))
+            .select("source_file", "batch_id", "file_order").collect())
+    return {(r.source_file, r.batch_id): r.file_order or 0 for r in rows}
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Conform new bronze batches (all bronze when batches is None) into silver.air_hourly.
 
     Bronze is read three times: the months and files of the rows (times only, the values'
-    parsing pruned away), the write, and the refusals. Caching the parsed rows instead was
-    measured: building the cache cost what the two saved reads did (2 M rows: 48.6 s against
-    48.5 s), and it holds gigabytes at 10 M rows."""
+    parsing pruned away), the write, and the refusals. The parsed rows are not cached: building
+    the cache costs what the two saved reads do, and it holds gigabytes on a large batch."""
     parts: list[DataFrame] = []
-    if (rows := bronze_rows(lake, BRONZE_CNEMC_HOURLY, "cnemc-archive", batches)) is not None:
-        parts.append(sparse_wide(cnemc_cells(rows)))
-    flat: list[tuple[DataFrame, Columns, tuple[str, ...]]] = []
-    if (rows := bronze_rows(lake, BRONZE_UCI_HOURLY, "uci-beijing", batches)) is not None:
-        flat.append((*uci_base(rows, lake.read(SILVER_STATION_ALIASES)), ("", "NA")))
-    if (rows := bronze_rows(lake, BRONZE_KDD_AQ, "kdd2018", batches)) is not None:
-        flat.append((*kdd_base(rows), ("",)))
-    for table, adapter, base_of in ((BRONZE_PROVINCIAL_AIR, "provincial-air", provincial_base),
-                                    (BRONZE_COUNTY_AIR, "county-air", county_base),
-                                    (BRONZE_TOWNSHIP_SENSORS, "township-sensors", township_base)):
-        if (rows := bronze_rows(lake, table, adapter, batches)) is not None:
-            flat.append((*base_of(rows), ("",)))
-    parts += [wide(base, columns, missing) for base, columns, missing in flat]
+    for adapter in feeding(SILVER_AIR_HOURLY):
+        if not isinstance(adapter, AirFeed):
+            raise GraphError(f"source adapter {adapter.NAME} feeds {SILVER_AIR_HOURLY} but has no air_rows()")
+        if (rows := bronze_rows(lake, adapter.BRONZE, adapter.NAME, batches)) is not None:
+            parts.append(adapter.air_rows(rows, lake))
     if not parts:
         return {"rows_in": 0}
     parsed = reduce(DataFrame.unionByName, parts)
@@ -189,12 +114,23 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     # one small scan for both: the months the rows fall in and the facts of their lineage codes
     facts = known.select(month_local(F.col("ts")).alias("month"), *FACTS).distinct().collect()
     months = sorted({r.month for r in facts})
-    codes = codes_of(tuple(r[c] for c in FACTS) for r in facts)
-    # status is the auditors' (smartmon audit): the same values arriving again keep it; a
-    # corrected value sets the row back to preliminary.
-    result = lake.merge(rows_of(known, codes), SILVER_AIR_HOURLY, ignore_in_compare=VOLATILE | {"status"},
-                        within={"month": months}, keys_unique=True)
+    codes = codes_of((tuple(r[c] for c in FACTS) for r in facts), file_order(lake, {r.batch_id for r in facts if r.batch_id}))
+    rows = rows_of(known, codes)
+    # Values, not rows: what the delivery replaces is kept first (silver.value_corrections), then
+    # only the delivered values change. status is the auditors' (smartmon audit): the same values
+    # arriving again keep it; a corrected value sets the row back to preliminary.
+    # (a month's first load replaces nothing: the rows are computed once, by the write)
+    reloading = corrections.has_rows(lake, SILVER_AIR_HOURLY, months)
+    if reloading:
+        rows = rows.cache()
+    fixed = corrections.record(lake, rows, SILVER_AIR_HOURLY, VALUE_COLS, months) if reloading else {"corrected": 0, "audited_reopened": 0}
+    result = lake.merge(rows, SILVER_AIR_HOURLY, within={"month": months}, keys_unique=True, values=VALUE_COLS)
+    if reloading:
+        rows.unpersist()
     q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage=SILVER_AIR_HOURLY)
-    summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == BRONZE_QUARANTINE else 0}
+    summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == BRONZE_QUARANTINE else 0, **fixed}
     log.info("silver.air_hourly: %s", summary)
     return summary
+
+
+JOB = silver_job(SILVER_AIR_HOURLY, run, reads=(SILVER_STATIONS, SILVER_STATION_ALIASES), transform=rows_of)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobs.silver.fields import Field, conform_feed
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_STATISTICS, SILVER_COUNTY_STATS
 from smartmon.io import Lake
 
@@ -12,3 +13,6 @@ FIELDS = {"county_code": Field("区县代码"), "year": Field("年份", "int"), 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     return conform_feed(lake, batches, BRONZE_STATISTICS, "statistics", FIELDS, SILVER_COUNTY_STATS)
+
+
+JOB = silver_job(SILVER_COUNTY_STATS, run)

@@ -6,6 +6,7 @@ from pyspark.sql import DataFrame
 
 from jobs.silver.conform import LINEAGE_COLS
 from jobs.silver.fields import Field, admin_codes, conform_feed
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_ENTERPRISES, SILVER_EMISSION_SOURCES
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
@@ -23,3 +24,6 @@ def shape(rows: DataFrame) -> DataFrame:
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     return conform_feed(lake, batches, BRONZE_ENTERPRISES, "enterprises", FIELDS, SILVER_EMISSION_SOURCES, shape=shape)
+
+
+JOB = silver_job(SILVER_EMISSION_SOURCES, run, transform=shape)

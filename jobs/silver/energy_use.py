@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobs.silver.fields import Field, conform_feed
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_ENERGY_USE, SILVER_ENERGY_USE
 from smartmon.io import Lake
 
@@ -12,3 +13,6 @@ FIELDS = {"source_id": Field("enterprise_id"), "month": Field("month"), "fuel": 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     return conform_feed(lake, batches, BRONZE_ENERGY_USE, "energy-use", FIELDS, SILVER_ENERGY_USE)
+
+
+JOB = silver_job(SILVER_ENERGY_USE, run)

@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, refusals
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_HJ212_FRAMES, SILVER_HJ212_VALUES
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
@@ -65,3 +66,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     q = quarantine(lake, refused, stage=SILVER_HJ212_VALUES)
     rows.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}
+
+
+JOB = silver_job(SILVER_HJ212_VALUES, run, transform=values)

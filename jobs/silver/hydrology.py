@@ -6,6 +6,7 @@ from pyspark.sql import DataFrame
 
 from jobs.silver.conform import LINEAGE_COLS
 from jobs.silver.fields import Field, admin_codes, conform_feed
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import (
     BRONZE_HYDROLOGY,
     SILVER_RIVER_SECTIONS,
@@ -33,3 +34,6 @@ def run_sections(lake: Lake, batches: dict[str, list[str]] | None = None) -> dic
 
 def run_flow(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
     return conform_feed(lake, batches, BRONZE_HYDROLOGY, "hydrology", FLOW, SILVER_SECTION_FLOW, layout="daily-flow")
+
+
+JOBS = (silver_job(SILVER_RIVER_SECTIONS, run_sections, transform=_sections), silver_job(SILVER_SECTION_FLOW, run_flow))

@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows, refusals
 from jobs.silver.fields import Field, extract, write
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_LAND_USE, SILVER_LAND_USE
 from smartmon.io import Lake
 
@@ -26,3 +27,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     refused = refused.unionByName(refusals(staged.where(F.col("_why").isNotNull()), F.col("_why"), F.col("h3_hex")))
     good = staged.where(F.col("_why").isNull()).select(cell.alias("h3_r6"), "year", *SHARES, *LINEAGE_COLS)
     return write(lake, good, refused, SILVER_LAND_USE)
+
+
+JOB = silver_job(SILVER_LAND_USE, run)

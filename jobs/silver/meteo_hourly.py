@@ -18,6 +18,7 @@ from jobs.silver.conform import (
     months_of,
     unknown_stations,
 )
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import (
     BRONZE_KDD_MEO,
     BRONZE_UCI_HOURLY,
@@ -97,3 +98,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     result = lake.merge(rows, SILVER_METEO_HOURLY, within={"month": months}, keys_unique=True)
     q = quarantine(lake, refused, stage=SILVER_METEO_HOURLY)
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}
+
+
+JOB = silver_job(SILVER_METEO_HOURLY, run, reads=(SILVER_STATIONS, SILVER_STATION_ALIASES))

@@ -3,9 +3,8 @@
 One row per station and hour takes an aggregation over millions of rows. Spark aggregates by
 hash only when every aggregation buffer is fixed-width; a single min() over a string (the source
 file, the batch id, the unit) makes it sort all the rows instead, twice (before the partial and
-the final aggregation): at 2 M rows the sort-based aggregation took 13 s against 5.5 s by hash
-(silver.air_hourly 53 s -> 48.5 s). At 10 M distinct station-hours the hash map spills and the
-job takes the same time either way (168.5 s against 168.9 s).
+the final aggregation). Hashing pays on the nightly's batches; at the size where the hash map
+spills it costs the same as sorting (figures in bench/RESULTS.md).
 
 So the lineage strings are coded before the aggregation and decoded after it. The files of a
 conformation are few (one code per source, file and batch, from a small distinct scan), so a
@@ -18,7 +17,7 @@ rank among the units present, so max() of the rank is max() of the unit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,21 +34,34 @@ UNIT = "_unit"
 @dataclass(frozen=True)
 class LineageCodes:
     """Codes for one conformation: files[i] is (source, source_file, batch_id, ingested_at) of
-    file code i, in sorted order so the smallest code is the first file; units sorted likewise."""
+    file code i, in arrival order (the batch's time, then the file's place in the batch), so a
+    greater code is a later delivery; units sorted."""
 
     files: tuple[tuple[str, str | None, str | None, datetime | None], ...]
     units: tuple[str, ...]
 
 
-def codes_of(facts: Iterable[tuple[str, str | None, str | None, datetime | None, str | None]]) -> LineageCodes:
-    """Codes from the distinct (source, source_file, batch_id, ingested_at, source_unit) of the rows."""
+def codes_of(facts: Iterable[tuple[str, str | None, str | None, datetime | None, str | None]],
+             file_order: Mapping[tuple[str, str], int] | None = None) -> LineageCodes:
+    """Codes from the distinct (source, source_file, batch_id, ingested_at, source_unit) of the
+    rows; file_order: (source_file, batch_id) -> the file's place in its batch (the manifest's),
+    without which files of one batch follow their paths."""
     facts = list(facts)
-    files = sorted({f[:4] for f in facts}, key=lambda f: (f[0], f[1] or "", f[2] or ""))
+    order = file_order or {}
+    files = sorted({f[:4] for f in facts}, key=lambda f: arrival(f, order.get((f[1] or "", f[2] or ""), 0)))
     units = sorted({f[4] for f in facts if f[4] is not None})
     return LineageCodes(tuple(files), tuple(units))
 
 
 FACTS = ["source", "source_file", "batch_id", "ingested_at", "source_unit"]  # what codes_of reads, in its order
+
+
+def arrival(file: tuple[str, str | None, str | None, datetime | None], place: int = 0) -> tuple:
+    """The order deliveries arrived in: the batch (its time, then its id for batches of one
+    instant), then the file's place in the batch (bronze.ingest_batches.file_order: the ingest
+    reads a batch's files by modification time), then its path and source."""
+    source, source_file, batch_id, ingested_at = file
+    return (ingested_at or datetime.min, batch_id or "", place, source_file or "", source)
 
 
 def lineage_facts(rows: DataFrame) -> DataFrame:

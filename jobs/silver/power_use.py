@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows
 from jobs.silver.fields import Field, extract, write
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_POWER_USE, SILVER_POWER_USE
 from smartmon.io import Lake
 
@@ -33,3 +34,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         return {"rows_in": 0}
     rows, refused = usage(bronze)
     return write(lake, rows, refused, SILVER_POWER_USE)
+
+
+JOB = silver_job(SILVER_POWER_USE, run, transform=usage)

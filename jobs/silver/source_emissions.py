@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import month_local
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import (
     SILVER_EMISSION_SOURCES,
     SILVER_HJ212_VALUES,
@@ -57,3 +58,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     summary = {"rows_out": result.rows_written}
     log.info("silver.source_emissions: %s", summary)
     return summary
+
+
+JOB = silver_job(SILVER_SOURCE_EMISSIONS, run, reads=(SILVER_HJ212_VALUES, SILVER_EMISSION_SOURCES), transform=emissions)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, bronze_rows, invalid_number, refusals
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_PMF_SPECIATION, SILVER_SPECIATION
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
@@ -52,3 +53,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     q = quarantine(lake, refused, stage=SILVER_SPECIATION)
     long.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}
+
+
+JOB = silver_job(SILVER_SPECIATION, run)

@@ -27,7 +27,13 @@ from pypinyin import lazy_pinyin
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from smartmon.catalog.names import SILVER_STATION_ALIASES, SILVER_STATIONS
+from smartmon.catalog.names import (
+    BRONZE_INGEST_BATCHES,
+    BRONZE_QUARANTINE,
+    SILVER_CONFORMED_BATCHES,
+    SILVER_STATION_ALIASES,
+    SILVER_STATIONS,
+)
 from smartmon.errors import InputError
 from smartmon.geo.admin import (
     AdminReference,
@@ -38,6 +44,7 @@ from smartmon.geo.admin import (
 from smartmon.geo.distance import distance_km_column
 from smartmon.geo.h3cells import with_h3
 from smartmon.io import Lake
+from smartmon.jobspec import WHOLE_TABLE, Job, RunContext
 from smartmon.lineage import batch_id_for, now_utc, quarantine, sha256_file
 
 log = logging.getLogger(__name__)
@@ -197,7 +204,9 @@ def meteo_stations(meo: DataFrame) -> DataFrame:
         F.lit(None).cast("string").alias("tier"),
         F.lit("meteorology").alias("kind"),
         "network",
-        F.lit("北京").alias("city_name"),
+        # The observed stations are Beijing's; the grid is a lattice over the region that no
+        # list places in a city, so its points take their codes from the boundaries alone.
+        F.when(F.col("network") == "kdd2018-meo", F.lit("北京")).alias("city_name"),
         "lat",
         "lon",
         F.lit(None).cast("string").alias("station_class"),
@@ -351,3 +360,27 @@ def register_discovered(lake: Lake, found: list[dict], ref: AdminReference | Non
         *[F.lit(None).cast("bigint").alias(f"h3_r{r}") for r in (5, 7, 9)],
     )
     lake.merge(out.dropDuplicates(["station_id"]), SILVER_STATIONS)
+
+
+def _run(ctx: RunContext) -> dict[str, int]:
+    """The registry from the national lists (skipped when they did not change), then the station
+    lists the sub-national tiers deliver (station-lists batches not conformed yet)."""
+    from jobs.silver import station_lists
+    from jobs.silver.pipeline import conform
+
+    summary = run(ctx.lake)
+    lists = conform(ctx.lake, SILVER_STATIONS, SILVER_STATIONS, station_lists.run)
+    return {**summary, **{f"lists_{k}": v for k, v in lists.items()}}
+
+
+JOB = Job(
+    name=SILVER_STATIONS,
+    layer="silver",
+    reads=(),
+    writes=(SILVER_STATIONS, SILVER_STATION_ALIASES),
+    run=_run,
+    scope=WHOLE_TABLE,
+    records=(BRONZE_INGEST_BATCHES, SILVER_CONFORMED_BATCHES, BRONZE_QUARANTINE),
+    extra={"conforms": SILVER_STATIONS},
+    doc="the national station registry: the official lists, then the tiers' own station lists",
+)

@@ -18,6 +18,7 @@ from jobs.silver.conform import (
     invalid_number,
     refusals,
 )
+from jobs.silver.pipeline import silver_job
 from smartmon.catalog.names import BRONZE_WATER_AUTO, SILVER_WATER_OBS
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
@@ -93,3 +94,6 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     q = quarantine(lake, refused, stage=SILVER_WATER_OBS)
     obs.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted, "stations": len(found)}
+
+
+JOB = silver_job(SILVER_WATER_OBS, run, transform=observations)

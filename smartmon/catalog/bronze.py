@@ -37,8 +37,11 @@ INGEST_BATCHES = register(
             Col("records_quarantined", "bigint", "records written to bronze.quarantine"),
             Col("bronze_table", "string", "bronze table the accepted records went to"),
             Col("delta_versions", "string", "JSON: table -> Delta version written by this batch"),
-            Col("status", "string", "ingested | duplicate (same bytes seen before) | failed"),
+            Col("status", "string", "ingested | empty (no record: an empty or header-only file) | duplicate (same bytes "
+                "seen before) | refused (no adapter of the source reads it: quarantined whole)"),
             Col("ingested_at", "timestamp", "UTC"),
+            Col("file_order", "int", "the file's place in its batch: a batch's files are read in the order they "
+                "arrived (modification time, then path), so of two deliveries of a value in one batch the later file's wins"),
         ),
         # the path is part of the key: a duplicate (same bytes, other path) gets its own row
         # instead of overwriting the manifest of the file it repeats

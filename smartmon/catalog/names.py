@@ -46,6 +46,7 @@ SILVER_SOURCE_EMISSIONS: Final = "silver.source_emissions"
 SILVER_SPECIATION: Final = "silver.speciation"
 SILVER_STATION_ALIASES: Final = "silver.station_aliases"
 SILVER_STATIONS: Final = "silver.stations"
+SILVER_VALUE_CORRECTIONS: Final = "silver.value_corrections"
 SILVER_WATER_OBS: Final = "silver.water_obs"
 # gold
 GOLD_AIR_MOVING: Final = "gold.air_moving"
@@ -68,3 +69,8 @@ GOLD_WATER_CLASS: Final = "gold.water_class"
 # features
 FEATURES_AIR_CLIMATOLOGY: Final = "features.air_climatology"
 FEATURES_AIR_FORECAST: Final = "features.air_forecast"
+
+# outputs that are not tables, named so the job graph can order their writers and readers
+MODELS: Final = "mlflow.champions"  # registered champion models (`smartmon train`), read by the forecasts
+REPORTS: Final = "files.reports"  # the consultation reports' files (reports/ or $SMARTMON_REPORTS_DIR)
+ARTIFACTS: Final = (MODELS, REPORTS)

@@ -269,3 +269,33 @@ QC_RUNS = register(
         keys=("month",),
     )
 )
+
+VALUE_CORRECTIONS = register(
+    TableSpec(
+        layer="silver",
+        name="value_corrections",
+        description="Every value a later delivery replaced: the old value and the new one, each with "
+        "the file and line it came from. Silver keeps values, not rows: a delivery changes only the "
+        "values it carries and the latest wins, and what it replaced stays here (`smartmon trace` "
+        "shows it). An audited value that a delivery changes goes back to preliminary; old_status says so.",
+        columns=(
+            Col("table_name", "string", "the silver table, e.g. silver.air_hourly", False),
+            Col("station_id", "string", "silver.stations key", False),
+            Col("ts", "timestamp", "the row's time, UTC", False),
+            Col("month", "string", "yyyy-MM of ts in Beijing time (partition)", False),
+            Col("column", "string", "the value's column, e.g. pm25", False),
+            Col("old_value", "double", "the value before the delivery"),
+            Col("new_value", "double", "the value the delivery carried"),
+            Col("old_status", "string", "the row's status before: preliminary | audited"),
+            Col("old_source_file", "string", "where the old value's row came from"),
+            Col("old_source_line", "bigint", "its line"),
+            Col("old_batch_id", "string", "its ingest batch"),
+            Col("new_source_file", "string", "the correcting delivery's file"),
+            Col("new_source_line", "bigint", "its line"),
+            Col("new_batch_id", "string", "its ingest batch", False),
+            Col("corrected_at", "timestamp", "UTC time the correction was conformed"),
+        ),
+        keys=("table_name", "station_id", "ts", "column", "new_batch_id"),
+        partition_by=("month",),
+    )
+)

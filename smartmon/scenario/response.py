@@ -25,8 +25,8 @@ from smartmon.upwind import bearing
 
 SECTORS = 16
 # Receptor x source cells computed at once. plume() holds about ten temporaries of the block's
-# size, so a national matrix in one piece (94,000 observed stations x 5,000 located sources:
-# 470 M cells, 3.8 GB each) exhausted a 24 GiB machine; blocks of 4 M cells take ~350 MB.
+# size, so a national matrix in one piece (about 10^5 stations x 5 x 10^3 sources, gigabytes a
+# temporary) cannot fit in memory; a block of 4 M cells keeps them to a few hundred MB.
 BLOCK_CELLS = 4_000_000
 YIELD = {"smoke_dust": 1.0, "so2": 0.3, "nox": 0.2}
 

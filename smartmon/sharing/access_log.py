@@ -1,9 +1,9 @@
 """The sharing access log: one JSON line per request under `<lake>/_sharing/access_log/`.
 
-JSON lines, not a Delta table: measured on this machine, a delta-rs append of one row takes
-55 ms (p95 94 ms) and leaves one Parquet file and one commit per request, while a client
-reading one table makes several requests (metadata, query, then a HEAD and ranged GETs per
-file); a line append takes under 10 us and is durable as soon as it is written. The files are
+JSON lines, not a Delta table: a delta-rs append of one row costs tens of milliseconds and leaves
+one Parquet file and one commit per request, while a client reading one table makes several
+requests (metadata, query, then a HEAD and ranged GETs per file); a line append costs
+microseconds and is durable as soon as it is written. The files are
 one per UTC day (`YYYY-MM-DD.jsonl`), so old days can be archived or loaded into a table in bulk
 (DuckDB, Spark and pyarrow read JSON lines directly); `read_log` gives them as Arrow.
 """

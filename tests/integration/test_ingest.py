@@ -10,9 +10,9 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import ingest, reconcile
-from jobs.silver.pipeline import SILVER_JOBS, conform, table_of
+from pipelines.definitions import graph
 from smartmon import catalog
-from tests.conftest import SOURCES
+from tests.conftest import SOURCES, nothing_new, run_silver
 
 
 def _present_station_hours(files, known):
@@ -89,12 +89,14 @@ def test_absurd_water_values_are_kept_for_qc(lake, ingested):
 
 def test_reingest_changes_nothing(lake, ingested, landing):
     versions = {t.fqn: lake.version(t.fqn) for t in catalog.all_tables() if t.layer == "bronze" and lake.exists(t.fqn) and t.name != "ingest_batches"}
-    counts = {job: lake.read(table_of(job)).count() for job in SILVER_JOBS}
+    silver = [t for s in graph().steps if s.job.layer == "silver" for t in s.job.writes]
+    counts = {t: lake.read(t).count() for t in silver}
     again = [r for source, sub in SOURCES for r in ingest(lake, source, [landing / sub])]
     assert all(f.status == "skipped" for r in again for f in r.files)
-    assert {job: conform(lake, job) for job in SILVER_JOBS} == {job: {"rows_in": 0} for job in SILVER_JOBS}
+    summaries = run_silver(lake)
+    assert summaries == nothing_new(summaries)
     assert versions == {fqn: lake.version(fqn) for fqn in versions}
-    assert counts == {job: lake.read(table_of(job)).count() for job in SILVER_JOBS}
+    assert counts == {t: lake.read(t).count() for t in silver}
 
 
 def test_same_bytes_under_another_path_are_a_duplicate_file(lake, ingested, landing, tmp_path):

@@ -5,7 +5,10 @@ import shutil
 import pytest
 
 from jobs.bronze import cnemc_archive, epa_pmf, hj212, kdd2018, kdd2018_meo, uci_beijing, water_auto
-from jobs.bronze.ingest import ADAPTERS, REAL, SIMULATED, expand
+from jobs.bronze.adapter import AirFeed, SourceAdapter, adapters, simulated
+from jobs.bronze.ingest import expand
+
+REAL = (cnemc_archive, uci_beijing, kdd2018, kdd2018_meo, water_auto, hj212, epa_pmf)
 
 
 @pytest.mark.parametrize(
@@ -33,8 +36,22 @@ def test_every_adapter_finds_its_files_in_the_data_root(data_root):
     for adapter in REAL:
         assert expand([], adapter, data_root), adapter.NAME
     # the simulated feeds come only from the landing zone
-    assert not any(expand([], adapter, data_root) for adapter in SIMULATED)
-    assert set(ADAPTERS) == {a.NAME for a in (*REAL, *SIMULATED)}
+    assert not any(expand([], adapter, data_root) for adapter in simulated())
+    assert set(adapters()) == {a.NAME for a in (*REAL, *simulated())}
+
+
+def test_every_adapter_module_satisfies_the_protocol():
+    """The registry's adapters are exactly the modules of jobs/bronze that satisfy SourceAdapter;
+    every one that feeds silver.air_hourly is an AirFeed."""
+    from smartmon.catalog.names import SILVER_AIR_HOURLY
+
+    found = adapters()
+    assert len(found) == 17
+    for adapter in found.values():
+        assert isinstance(adapter, SourceAdapter)
+        assert (SILVER_AIR_HOURLY in adapter.FEEDS) == isinstance(adapter, AirFeed), adapter.NAME
+    assert {a.NAME for a in found.values() if SILVER_AIR_HOURLY in a.FEEDS} == {
+        "cnemc-archive", "uci-beijing", "kdd2018", "provincial-air", "county-air", "township-sensors"}
 
 
 def test_kdd_layouts_and_meteo(data_root):

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import types as T
 
+from pipelines.catalog_doc import catalog_markdown
 from smartmon import catalog
-from smartmon.catalog_doc import catalog_markdown
 from smartmon.config import REPO_ROOT
 from smartmon.errors import TableError
 

@@ -6,9 +6,7 @@ import sys
 
 import pytest
 
-from pipelines import nightly
 from pipelines.cli import build_parser
-from pipelines.dag import order
 
 
 def test_help_lists_only_real_subcommands():
@@ -21,22 +19,24 @@ def test_help_lists_only_real_subcommands():
         assert name in out
 
 
-def test_every_task_definition_loads_and_orders():
-    tasks = order(nightly.TASKS)
-    names = [t.name for t in tasks]
-    assert names[:2] == ["silver.stations", "bronze.ingest"]
-    for t in tasks:
-        assert callable(t.fn) and importlib.import_module(t.fn.__module__)
-    from jobs.silver.pipeline import SILVER_JOBS, table_of
+def test_every_job_declaration_loads_and_orders():
+    """Every declared job loads, names only declared tables, and runs after what it reads."""
+    from jobs.bronze.adapter import adapters
+    from pipelines.definitions import graph
     from smartmon import catalog
+    from smartmon.catalog.names import ARTIFACTS
 
-    for job, spec in SILVER_JOBS.items():
-        assert job in names and callable(spec.run)
-        catalog.get(table_of(job))
-        assert all(names.index(dep) < names.index(job) for dep in spec.after)
-    from jobs.bronze.ingest import ADAPTERS
-
-    for adapter in ADAPTERS.values():
+    g = graph()
+    names = list(g.order)
+    assert len(names) == len(set(names)) and names[0].startswith("ingest.") and names[-1] == "maintenance"
+    for step in g.steps:
+        job = step.job
+        assert callable(job.run) and importlib.import_module(job.run.__module__)
+        for table in (*job.reads, *job.writes, *job.records):
+            assert table in ARTIFACTS or catalog.get(table)
+        assert all(names.index(dep) < names.index(job.name) for dep in step.after)
+    for adapter in adapters().values():
+        assert f"ingest.{adapter.NAME}" in names
         catalog.get(adapter.BRONZE)
 
 
@@ -51,9 +51,10 @@ def test_audit_without_its_arguments_says_what_is_missing():
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--from", "2019-01-05", "--to", "2019-01-01"], "--to 2019-01-01 is before --from 2019-01-05"),
-    (["--date", "2019-01-05", "--from", "2019-01-01", "--to", "2019-01-02"], "not both"),
-    (["--from", "2019-01-01"], "give --date D, or --from D1 --to D2"),
+    (["--date", "2019-01-05", "--to", "2019-01-01"], "--to 2019-01-01 is before --date 2019-01-05"),
+    (["--only", "gold.aqi_daily", "--from", "gold.aqi_daily", "--date", "2019-01-02"], "not both"),
+    (["--to", "2019-01-01"], "a backfill is --date D1 --to D2"),
+    ([], "give --date D"),
 ])
 def test_nightly_backfill_arguments_are_checked_before_any_work(argv, message):
     r = subprocess.run([sys.executable, "-m", "pipelines.cli", "nightly", *argv], capture_output=True, text=True)
@@ -63,7 +64,7 @@ def test_nightly_backfill_arguments_are_checked_before_any_work(argv, message):
 def test_nightly_report_areas_and_periods():
     from datetime import date
 
-    from pipelines import nightly_reports
+    from jobs import reports as nightly_reports
     from smartmon.errors import ConfigError
 
     assert nightly_reports.areas() == [("national", "000000"), ("province", "110000"), ("city", "110100")]

@@ -28,7 +28,11 @@ SCHEDULES = INFRA / "schedules"
 MANIFEST_FILES = sorted([*K8S.glob("*.yaml"), *SCHEDULES.glob("*.yaml")])
 DAG_FILE = SCHEDULES / "airflow_nightly.py"
 DAG_ID = "smartmon_nightly"
-DAG_TASKS = {"nightly", "status"}
+def _dag_tasks() -> set[str]:
+    """One Airflow task per job of the graph, and the closing status check."""
+    from pipelines.definitions import graph
+
+    return {*graph().order, "status"}
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 VERSION = PYPROJECT["project"]["version"]
@@ -529,16 +533,29 @@ def test_airflow_dag_parses_and_has_no_top_level_side_effects():
         assert forbidden not in src, forbidden
     imports = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "airflow.providers.standard.operators.bash" in imports and "airflow.sdk" in imports
-    tasks = {k.value.value for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "BashOperator"
-             for k in n.keywords if k.arg == "task_id"}
-    assert tasks == DAG_TASKS
+    task_ids = {ast.unparse(k.value) for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "BashOperator"
+                for k in n.keywords if k.arg == "task_id"}
+    assert task_ids == {"name", "'status'"}  # a task per generated job, and the status check
+    assert "TaskGroup(group_id=f\"{layer}_jobs\"" in src
     # The executable comes from the smartmon_bin template; the subcommands are fixed.
-    assert "} nightly --date " in src and "} status --date " in src
+    assert "} nightly --date " in src and "--only {name}" in src and "} status --date " in src
+    # The generated job list is the graph's (make schedules), so the DAG has one task per job.
+    from pipelines import schedules
+
+    assert schedules.main(["--check"]) == 0, "infra/schedules/airflow_nightly.py is stale: run `make schedules`"
+    args = build_parser_args(["nightly", "--date", "2019-01-31", "--only", "gold.aqi_daily"])
+    assert args.only == ["gold.aqi_daily"]
     # ... and the CLI takes what the DAG passes (status decides the task by its exit code).
     from pipelines.cli import build_parser
 
     args = build_parser().parse_args(["status", "--date", "2019-01-31", "--limit", "200"])
     assert str(args.date) == "2019-01-31" and args.limit == 200
+
+
+def build_parser_args(argv: list[str]):
+    from pipelines.cli import build_parser
+
+    return build_parser().parse_args(argv)
 
 
 _DAGBAG_CHECK = """
@@ -550,16 +567,32 @@ except ImportError:
 kwargs = {"include_examples": False} if "include_examples" in inspect.signature(DagBag).parameters else {}
 bag = DagBag(dag_folder=sys.argv[1], **kwargs)
 dag = bag.dags.get(sys.argv[2])
+groups = {}
+if dag:
+    for t in dag.tasks:
+        groups.setdefault(t.task_group.group_id if t.task_group and t.task_group.group_id else "", []).append(t.task_id)
 print(json.dumps({"errors": {str(k): str(v) for k, v in bag.import_errors.items()},
                   "tasks": sorted(dag.task_ids) if dag else None,
+                  "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,
+                  "groups": groups,
+                  "commands": {t.task_id: t.bash_command for t in dag.tasks} if dag else None,
                   "max_active_runs": dag.max_active_runs if dag else None}))
 """
 
 
 def _check_dagbag(result: dict) -> None:
+    """Airflow loaded the DAG with one task per job, grouped by layer, wired as the graph says."""
+    from pipelines.definitions import graph
+
     assert result["errors"] == {}, result["errors"]
-    assert set(result["tasks"] or []) == DAG_TASKS
+    assert set(result["tasks"] or []) == _dag_tasks()
     assert result["max_active_runs"] == 1
+    g = graph()
+    for step in g.steps:
+        assert set(step.after) <= set(result["upstream"][step.job.name]), step.job.name
+        assert step.job.name in result["groups"][f"{step.job.layer}_jobs"]
+        assert f"--only {step.job.name}" in result["commands"][step.job.name]
+    assert set(result["upstream"]["status"]) == set(g.order)
 
 
 def test_airflow_dag_loads_in_airflow(tmp_path, monkeypatch, capsys):

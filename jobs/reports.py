@@ -12,7 +12,23 @@ import os
 from datetime import date, timedelta
 from pathlib import Path
 
+from smartmon.catalog.names import (
+    GOLD_AQI_DAILY,
+    GOLD_EVAL_MONTHLY,
+    GOLD_FORECASTS,
+    GOLD_HEX_DAILY,
+    GOLD_QC_SCREENING,
+    GOLD_REGION_DAILY,
+    GOLD_SCENARIO_RESULTS,
+    GOLD_UPWIND_CANDIDATES,
+    GOLD_WATER_CLASS,
+    REPORTS,
+    SILVER_QC_FLAGS,
+    SILVER_RIVER_SECTIONS,
+    SILVER_STATIONS,
+)
 from smartmon.errors import ConfigError
+from smartmon.jobspec import Job, RunContext, day_window
 
 log = logging.getLogger(__name__)
 DEFAULT_AREAS = "national,province:110000,city:110100"
@@ -45,3 +61,20 @@ def run(lake_root: str, day: date, out_root: Path | None = None) -> dict[str, in
             log.info("report %s %s %s %s: %s (%.1f s)", tier, code, period, day, r.html, r.seconds)
             n += 1
     return {"reports": n}
+
+
+def _run(ctx: RunContext) -> dict[str, int]:
+    return run(ctx.lake.cfg.lake, ctx.run_date)
+
+
+JOB = Job(
+    name="reports",
+    layer="reports",
+    reads=(GOLD_AQI_DAILY, GOLD_EVAL_MONTHLY, GOLD_FORECASTS, GOLD_HEX_DAILY, GOLD_QC_SCREENING, GOLD_REGION_DAILY,
+           GOLD_SCENARIO_RESULTS, GOLD_UPWIND_CANDIDATES, GOLD_WATER_CLASS, SILVER_QC_FLAGS, SILVER_RIVER_SECTIONS,
+           SILVER_STATIONS),
+    writes=(REPORTS,),
+    run=_run,
+    scope=day_window(1),
+    doc="consultation reports of the configured areas (the month's too on its last day), read with delta-rs",
+)

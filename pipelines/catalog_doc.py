@@ -1,7 +1,8 @@
-"""Render the table registry for people: `smartmon tables` and TABLES.md."""
+"""Render the table registry and the job graph for people: `smartmon tables` and TABLES.md."""
 
 from __future__ import annotations
 
+from pipelines.definitions import graph
 from smartmon import catalog
 
 HEADER = """# smartmon tables
@@ -25,8 +26,29 @@ def catalog_text() -> str:
     return "\n".join(lines)
 
 
+def graph_markdown() -> str:
+    """The job graph (`smartmon nightly --plan` in pictures): who writes and who reads each table."""
+    return (
+        "\n## The job graph\n\n"
+        "Every job of the night, grouped by layer, with an arrow from each job to the jobs that read what "
+        "it writes (inferred from the declarations, `pipelines/definitions.py`; `smartmon nightly --plan` "
+        "prints the same with the partitions a date touches). Maintenance runs after every other job.\n\n"
+        f"```mermaid\n{graph().mermaid()}\n```\n"
+    )
+
+
+def _roles() -> dict[str, tuple[str | None, list[str]]]:
+    g = graph()
+    readers: dict[str, list[str]] = {}
+    for name in g.order:
+        for table in g.jobs[name].reads:
+            readers.setdefault(table, []).append(name)
+    return {t: (g.writer.get(t), readers.get(t, [])) for t in {*g.writer, *readers}}
+
+
 def catalog_markdown() -> str:
-    out = [HEADER]
+    out = [HEADER, graph_markdown()]
+    roles = _roles()
     for layer in catalog.LAYERS:
         specs = [s for s in catalog.all_tables() if s.layer == layer]
         if not specs:
@@ -39,6 +61,10 @@ def catalog_markdown() -> str:
                 out.append(f"- partitioned by: {', '.join(f'`{p}`' for p in spec.partition_by)}")
             if spec.zorder:
                 out.append(f"- Z-ordered by (maintenance job): {', '.join(f'`{z}`' for z in spec.zorder)}")
+            writer, readers = roles.get(spec.fqn, (None, []))
+            out.append(f"- written by: {f'`{writer}`' if writer else '(no job of the night: a command or a run log)'}")
+            if readers:
+                out.append(f"- read by: {', '.join(f'`{r}`' for r in readers)}")
             props = ", ".join(f"`{k}={v}`" for k, v in sorted(spec.properties.items()))
             out.append(f"- properties: {props}\n")
             out.append("| column | type | null | meaning |\n|---|---|---|---|")
