@@ -9,20 +9,24 @@ so the rule lives in one place. The results equal a fixed UTC+8 for every instan
 Hour-ending convention: an hourly value's timestamp is the END of its hour, so the hour ending
 at 00:00 is the last hour of the day before (beijing_day, beijing_day_of, beijing_day_bounds_utc).
 beijing_date is the plain calendar date of an instant, without that shift.
+
+Only the standard library is imported at module level, so processes that must not load Spark or
+pandas (the HJ 212 receiver) take BEIJING from here too; the pandas and Spark helpers import
+their library when called.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import Column
 
 ZONE = "Asia/Shanghai"  # the IANA name, for Spark and DuckDB
 BEIJING = ZoneInfo(ZONE)  # for Python datetimes and pandas
-_LAST_SECOND = pd.Timedelta(seconds=1)  # hour-ending: step back into the hour a timestamp closes
 
 
 # ------------------------------------------------------------------------ Python datetimes
@@ -49,6 +53,8 @@ def beijing_day_bounds_utc(start: date, end: date) -> tuple[datetime, datetime]:
 def beijing_date(ts: pd.Timestamp | datetime) -> pd.Timestamp:
     """The Beijing calendar date of a naive UTC instant, as a naive midnight Timestamp (the form
     pandas date columns such as electricity per Beijing day compare with)."""
+    import pandas as pd
+
     t = pd.Timestamp(ts)
     t = t.tz_localize(UTC) if t.tzinfo is None else t
     return t.tz_convert(BEIJING).tz_localize(None).normalize()
@@ -58,32 +64,44 @@ def beijing_date(ts: pd.Timestamp | datetime) -> pd.Timestamp:
 def beijing_day_of(ts: pd.Series) -> pd.Series:
     """Beijing day (datetime.date) of hour-ending UTC timestamps: the hour ending at 00:00 is the
     day before's. Naive values are UTC."""
-    return (pd.to_datetime(ts, utc=True) - _LAST_SECOND).dt.tz_convert(BEIJING).dt.date
+    import pandas as pd
+
+    return (pd.to_datetime(ts, utc=True) - pd.Timedelta(seconds=1)).dt.tz_convert(BEIJING).dt.date
 
 
 def beijing_wall_clock(ts: pd.Series) -> pd.Series:
     """UTC instants as naive Beijing wall-clock times (for axes and tables read by people).
     Naive values are UTC."""
+    import pandas as pd
+
     return pd.to_datetime(ts, utc=True).dt.tz_convert(BEIJING).dt.tz_localize(None)
 
 
 # ------------------------------------------------------------------------------------ Spark
 def utc_to_beijing(ts: Column | str) -> Column:
     """A UTC instant as Beijing wall-clock time (for hour of day, date and month parts)."""
+    from pyspark.sql import functions as F
+
     return F.from_utc_timestamp(ts, ZONE)
 
 
 def beijing_to_utc(local: Column) -> Column:
     """A Beijing wall-clock time as a UTC instant."""
+    from pyspark.sql import functions as F
+
     return F.to_utc_timestamp(local, ZONE)
 
 
 def month_local(ts: Column | str) -> Column:
     """yyyy-MM of a UTC instant in Beijing time (the partition of hourly tables)."""
+    from pyspark.sql import functions as F
+
     return F.date_format(utc_to_beijing(ts), "yyyy-MM")
 
 
 def beijing_day(ts: Column) -> Column:
     """The Beijing date an hourly value belongs to: ts is the end of the hour, so the hour
     ending at 00:00 is the last of the day before."""
+    from pyspark.sql import functions as F
+
     return F.to_date(utc_to_beijing(ts - F.expr("INTERVAL 1 SECOND")))

@@ -3,15 +3,19 @@
 Station neighbours (QC), nearest county seats (admin codes), upwind candidates, the simulated
 network and scenario response all compare distances with each other and with radii from the
 rule book, so they must all use the same sphere. The numpy twin serves pandas/numpy code, the
-Column twin Spark jobs; both take degrees and return kilometres.
+Column twin Spark jobs; both take degrees and return kilometres. Spark is imported only by the
+Column twin, so numpy callers (QC neighbours, upwind, the simulator) do not load it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius R1
 
@@ -27,6 +31,8 @@ def distance_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLi
 
 def distance_km_column(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Column:
     """distance_km() as a Spark expression, so joins on distance need no Python UDF."""
+    from pyspark.sql import functions as F
+
     dlat = F.radians(lat2 - lat1)
     dlon = F.radians(lon2 - lon1)
     a = F.sin(dlat / 2) ** 2 + F.cos(F.radians(lat1)) * F.cos(F.radians(lat2)) * F.sin(dlon / 2) ** 2

@@ -228,6 +228,14 @@ def fixed_beijing_offsets(t: ast.Module, where: str) -> list[str]:
     return out
 
 
+def test_the_beijing_module_loads_without_spark_or_pandas() -> None:
+    """Spark-free processes (the HJ 212 receiver) must be able to take the zone from here."""
+    top = [n for n in tree(ROOT / BEIJING_MODULE).body if isinstance(n, ast.Import | ast.ImportFrom)]
+    roots = {a.name.split(".")[0] for n in top if isinstance(n, ast.Import) for a in n.names}
+    roots |= {(n.module or "").split(".")[0] for n in top if isinstance(n, ast.ImportFrom)}
+    assert not roots & {"pandas", "pyspark", "numpy"}, roots
+
+
 def test_beijing_time_is_converted_only_in_its_module() -> None:
     found = [hit for p in code_files(BEIJING_MODULE) for hit in fixed_beijing_offsets(tree(p), rel(p))]
     assert not found, "Beijing time converted outside smartmon/beijing_time.py:\n" + "\n".join(found)
