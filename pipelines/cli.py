@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from pipelines import (
+    cli_devices,
     cli_gold,
     cli_ml,
     cli_qc,
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_scenario.add_commands(add)
     cli_share.add_commands(add)
     cli_report.add_commands(add)
+    cli_devices.add_commands(add)
     return parser
 
 

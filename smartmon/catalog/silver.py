@@ -299,3 +299,28 @@ VALUE_CORRECTIONS = register(
         partition_by=("month",),
     )
 )
+
+DEVICES = register(
+    TableSpec(
+        layer="silver",
+        name="devices",
+        description="The HJ 212 device registry: which data loggers (MN) may send to the receiver, "
+        "with their access password (PW), the station or enterprise they measure for, and the "
+        "protocol version they speak. The receiver reads it with delta-rs (no Spark) and refuses, "
+        "unanswered and quarantined, a frame from an MN not here, inactive, or with another PW. "
+        "Filled by `smartmon devices add` and `smartmon devices sync` (enterprise loggers).",
+        columns=(
+            Col("mn", "string", "device id (MN) as the logger sends it", False),
+            Col("pw", "string", "access password (PW) the logger must send; a secret: share the table with care", False),
+            Col("station_id", "string", "silver.stations key, for an ambient station's logger"),
+            Col("source_id", "string", "silver.emission_sources key (enterprise code), for a pollution source's logger"),
+            Col("st", "string", "system type the logger sends (22 air, 21 surface water, 31/32 sources ...)"),
+            Col("protocol", "string", "2005 | 2017: the version its frames must carry; null accepts either"),
+            Col("active", "boolean", "false: refused like an unknown device (kept for the record)", False),
+            Col("note", "string", "who registered it and why"),
+            Col("updated_at", "timestamp", "UTC time of the last change"),
+            *LINEAGE,
+        ),
+        keys=("mn",),
+    )
+)
