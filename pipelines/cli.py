@@ -114,14 +114,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_hj212_receiver(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from jobs.bronze.hj212_receiver import run
 
-    from jobs.bronze.hj212_receiver import serve
-    from smartmon.config import settings
-
-    landing = Path(args.landing) if args.landing else settings().landing_dir()
-    serve(landing, args.host, args.port, args.rotate_seconds)
-    return 0
+    return run(args)
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
@@ -253,11 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders (default: the source's folder in the data root)")
     p.add_argument("--all", action="store_true", help="every source, from the data root and the landing zone")
     p.add_argument("--bronze-only", action="store_true", help="stop after bronze")
-    p = add("hj212-receiver", cmd_hj212_receiver, "receive HJ 212 frames over TCP into the landing zone, with acknowledgements")
-    p.add_argument("--port", type=int, required=True, help="TCP port (0 picks a free one and prints it)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
-    p.add_argument("--landing", help="landing root (default: the profile's; frames go to <landing>/hj212/)")
-    p.add_argument("--rotate-seconds", type=float, default=3600.0, help="publish the landing file this often")
+    p = add("hj212-receiver", cmd_hj212_receiver, "receive HJ 212 frames over TCP into the landing zone: devices "
+            "authenticated against the device registry, acknowledged once durable, published for bronze")
+    from jobs.bronze.hj212_receiver import add_arguments as hj212_receiver_arguments
+
+    hj212_receiver_arguments(p)
     p = add("nightly", cmd_nightly, "run the night's jobs for a date (all, --only some, or --from one on), a backfill "
             "(--date D1 --to D2), or print the plan (--plan)")
     p.add_argument("--date", type=parse_date, help="run date (Beijing day), YYYY-MM-DD; the first day of a backfill with --to")
