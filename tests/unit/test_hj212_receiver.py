@@ -362,3 +362,18 @@ def test_metrics_are_one_plain_object():
     snap = m.snapshot()
     assert snap["refused"] == 1 and snap["refusals"] == {"unknown_device": 1}
     assert {"frames", "acks", "connections", "connections_refused", "queue_depth", "commits"} <= set(snap)
+
+
+def test_a_device_row_is_checked_before_it_reaches_the_registry():
+    from pipelines.cli_devices import device_row
+    from smartmon.errors import InputError
+
+    row = device_row(MN, PW, station_id="1001A", protocol="2017")
+    assert (row["mn"], row["pw"], row["active"], row["source"]) == (MN, PW, True, "devices-cli")
+    for bad in ({"mn": "A;B", "pw": PW}, {"mn": MN, "pw": "pw with space"}, {"mn": MN, "pw": ""}):
+        with pytest.raises(InputError, match="HJ 212 header field"):
+            device_row(bad["mn"], bad["pw"], station_id="1001A")
+    with pytest.raises(InputError, match="protocol"):
+        device_row(MN, PW, station_id="1001A", protocol="2010")
+    with pytest.raises(InputError, match="station"):
+        device_row(MN, PW)
