@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+import pytest
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import ingest
@@ -44,12 +45,27 @@ def _answered(frame: str) -> bool:
     return REGISTERED.get(f.mn) == f.pw and split is None and ack_for(f, "x") is not None
 
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_receiver_outlives_its_test():
+    """A failing test must not leave its receiver process running."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def _start(args, cli: bool = True):
     """A receiver process through `smartmon hj212-receiver` (or the module's own entry point,
     a few seconds faster to start); (process, port, its listening line)."""
     entry = ["pipelines.cli", "hj212-receiver"] if cli else ["jobs.bronze.hj212_receiver"]
     proc = subprocess.Popen([sys.executable, "-m", *entry, "--port", "0", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _STARTED.append(proc)
     for line in proc.stdout:
         if "listening on" in line:
             return proc, int(re.search(r":(\d+),", line).group(1)), line

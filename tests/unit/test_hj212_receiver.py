@@ -29,6 +29,20 @@ def frame(qn: str, *, cn: str = "2011", flag: str | None = "5", mn: str = MN, pw
     return build_frame(f"{head};CP=&&{cp}&&").encode()
 
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_receiver_outlives_its_test():
+    """A failing test must not leave its receiver process running."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 class Receiver:
     """A receiver process (`python -m jobs.bronze.hj212_receiver`) on a free loopback port."""
 
@@ -37,6 +51,7 @@ class Receiver:
         if devices is not None:
             cmd += ["--devices", str(devices)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        _STARTED.append(self.proc)
         self.lines = []
         for line in self.proc.stdout:
             self.lines.append(line)
