@@ -14,6 +14,9 @@ Rules (documented in the README):
   site 1.7 to 7.4 km apart): same_site_as links them.
 - A UCI site is the Beijing national station whose name's pinyin contains the UCI name
   (exactly one must match); the alias goes to silver.station_aliases.
+- Admin codes: the county whose boundary holds the station (WGS84 position moved to the
+  boundaries' GCJ-02), checked against the list's city name; nearest county seat only for a
+  point outside every boundary (smartmon.geo.admin; admin_method says which rule placed it).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ KDD_GRID_LIST = Path("kddcup2018_beijing/Beijing_grid_weather_station.csv")
 UCI_DIR = Path("beijing_multisite")
 SAME_SITE_KM = 1.0
 # Bump when a rule above changes, so an unchanged set of lists is rebuilt under the new rules.
-RULES_VERSION = "2"
+RULES_VERSION = "3"  # 3: counties from boundaries (smartmon.geo.admin)
 SAME_SITE_NAME_KM = 10.0
 
 

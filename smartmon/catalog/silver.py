@@ -33,7 +33,9 @@ STATIONS = register(
             Col("province_code", "string", "GB/T 2260 6-digit province code, e.g. 110000"),
             Col("city_code", "string", "GB/T 2260 6-digit prefecture code, e.g. 110100"),
             Col("county_code", "string", "GB/T 2260 6-digit county code, e.g. 110101"),
-            Col("admin_method", "string", "how the codes were found: name | name+nearest-seat | nearest-seat"),
+            Col("admin_method", "string", "how the codes were found: boundary+name (county outline, city name "
+                "agrees) | boundary | boundary-snapped-to-name | name-coordinates-elsewhere | "
+                "nearest-seat-fallback (outside every outline) | name (no coordinates) | source (a tier's list)"),
             Col("lat", "double", "WGS84 latitude as published"),
             Col("lon", "double", "WGS84 longitude as published"),
             Col("h3_r5", "bigint", "H3 cell, resolution 5"),
