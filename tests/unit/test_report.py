@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import h3
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -194,6 +195,30 @@ def test_chart_names_in_pinyin_without_a_cjk_font(monkeypatch, font, short, piny
 
     monkeypatch.setattr(charts, "cjk_font", lambda: font)
     assert charts.chart_name(short, pinyin) == expected
+
+
+@pytest.mark.parametrize("res, levels", [(5, {"province"}), (6, {"province", "county"})])
+def test_hex_map_draws_the_boundaries_under_the_cells(res, levels):
+    """A province map (display res 5) over province borders, a city map (res 6) over county
+    borders too: grey lines clipped to the frame, under the cells, in WGS84 like the cells."""
+    from matplotlib.collections import LineCollection
+
+    from smartmon.report import charts
+
+    cells = pd.DataFrame({"cell": [h3.latlng_to_cell(39.90, 116.40, res), h3.latlng_to_cell(38.04, 114.51, res)],
+                          "value": [30.0, 120.0], "n": [1, 1]})
+    fig = charts.draw_hex_map(charts.HexMap(cells, cells.iloc[:0], res, "test", DAY, 1.0))
+    (ax,) = fig.axes
+    lines = {c.get_gid(): c for c in ax.collections if isinstance(c, LineCollection)}
+    assert set(lines) == {f"{lv}-boundaries" for lv in levels}
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    for coll in lines.values():
+        segs = coll.get_segments()
+        assert len(segs) > 0 and coll.get_zorder() < 1  # under the cells (PolyCollection zorder 1)
+        pts = np.concatenate(segs)
+        assert (pts[:, 0] >= x0 - 1e-9).all() and (pts[:, 0] <= x1 + 1e-9).all()
+        assert (pts[:, 1] >= y0 - 1e-9).all() and (pts[:, 1] <= y1 + 1e-9).all()
 
 
 def _forecast_rows(issued: datetime, hours: int, value: float = 80.0) -> pd.DataFrame:
