@@ -1,6 +1,6 @@
 """Bronze: raw records as sources sent them, append-only, lineage on every row."""
 
-from smartmon.catalog import LINEAGE, Col, TableSpec, register
+from smartmon.catalog.spec import LINEAGE, Col, TableSpec, register
 
 QUARANTINE = register(
     TableSpec(

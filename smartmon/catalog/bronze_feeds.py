@@ -1,8 +1,8 @@
 """Bronze tables of the sub-national tiers and external sources (the feeds `smartmon simulate`
 writes where no public data exists): raw text as sent, one row per line, lineage on every row."""
 
-from smartmon.catalog import Col
 from smartmon.catalog.bronze import _bronze
+from smartmon.catalog.spec import Col
 
 _LAYOUT = Col("layout", "string", "which of the source's file layouts the line came from")
 _FIELDS = Col("fields", "map<string,string>", "original header -> value text (empty values left out)")

@@ -2,7 +2,7 @@
 with ts <= issued_at; the targets are never stored here (they are read from silver at training
 time), so a feature table cannot leak the future by construction and a test checks it does not."""
 
-from smartmon.catalog import Col, TableSpec, register
+from smartmon.catalog.spec import Col, TableSpec, register
 
 LAG_POLLUTANTS = ("pm25", "pm10", "o3", "no2", "co", "so2")
 TARGETS = ("pm25", "pm10", "o3")

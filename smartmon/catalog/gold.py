@@ -1,6 +1,6 @@
 """Gold: products for managers and downstream platforms."""
 
-from smartmon.catalog import Col, TableSpec, register
+from smartmon.catalog.spec import Col, TableSpec, register
 
 PIPELINE_RUNS = register(
     TableSpec(

@@ -1,5 +1,5 @@
 """Every table's name, once, as a constant: code names tables through these, never through string
-literals (a test walks the code base for them). The registry checks at load time that these and the
+literals (a test walks the code base for them). A test checks that these and the
 declared tables are the same set."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Silver: conformed tables. One time convention (UTC), units converted once, H3 cells, MERGE on keys."""
 
-from smartmon.catalog import LINEAGE, Col, TableSpec, register
+from smartmon.catalog.spec import LINEAGE, Col, TableSpec, register
 
 TIERS = ("national", "provincial", "municipal", "county", "township")
 KINDS = (
@@ -167,6 +167,8 @@ HJ212_VALUES = register(
             Col("value", "double", "numeric value"),
             Col("data_flag", "string", "the code's -Flag (N, F, M, S, D, C, T, B; 2005 codes kept)"),
             Col("crc", "string", "CRC of the frame it came from"),
+            Col("qn", "string", "the frame's request number (QN, yyyyMMddHHmmssSSS, when it was sent): of two "
+                "frames carrying one value the greater QN wins, whatever order they arrive in"),
             *LINEAGE,
         ),
         keys=("mn", "data_time", "cn", "code", "field"),

@@ -2,7 +2,7 @@
 energy use, hydrology, land use and statistics. Same rules as every silver table: UTC instants,
 units converted once, lineage, MERGE on the keys."""
 
-from smartmon.catalog import LINEAGE, Col, TableSpec, register
+from smartmon.catalog.spec import LINEAGE, Col, TableSpec, register
 
 _H3 = (Col("h3_r5", "bigint", "H3 cell, resolution 5"), Col("h3_r7", "bigint", "H3 cell, resolution 7"),
        Col("h3_r9", "bigint", "H3 cell, resolution 9"))
