@@ -235,6 +235,7 @@ class Lake:
         within: Mapping[str, Iterable[str]] | None = None,
         keys_unique: bool = False,
         values: Iterable[str] | None = None,
+        newer: str | None = None,
     ) -> WriteResult:
         """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
         re-running a job with the same input changes no row; the Delta log keeps the history of
@@ -256,7 +257,10 @@ class Lake:
         values names the columns merged value by value: a source null means "not delivered" and
         leaves the target's value, so a delivery changes only the values it carries (a correction
         of one pollutant keeps the others). A row is updated only when a delivered value differs;
-        its other columns (lineage, status) then take the source's."""
+        its other columns (lineage, status) then take the source's.
+
+        newer names a column that orders deliveries (HJ 212's QN): a matched row is updated only
+        by a source row at least as new, so a late re-send of an old frame does not win."""
         spec = self.ensure(fqn)
         key_cols = list(keys or spec.keys)
         if not key_cols:
@@ -277,6 +281,8 @@ class Lake:
             assignments |= {c: F.col(f"s.`{c}`") for c in spec.column_names if c not in key_cols and c not in value_cols}
         else:
             changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
+        if newer:
+            changed = f"({changed}) AND (t.`{newer}` IS NULL OR s.`{newer}` >= t.`{newer}`)"
         target = DeltaTable.forPath(self.spark, self.path(fqn))
         before = int(self._latest(fqn)["version"])
         # the partition-write path's predicate on the table's own columns, or None when it does not apply

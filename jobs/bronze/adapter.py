@@ -8,7 +8,9 @@ module plus its table declarations: ingest, the silver jobs, the plan, the CLI a
 DAG all read the registry.
 
 An adapter that feeds silver.air_hourly also has `air_rows(bronze, lake)`: its bronze rows as
-the wide rows of `jobs.silver.air_rows` (standard units, one column per value).
+the wide rows of `jobs.silver.air_rows` (standard units, one column per value). An adapter that
+reads files beside the ones it parses (EPA's uncertainty files) says so with `claims(path)`, so
+they are not refused as unrecognised.
 """
 
 from __future__ import annotations

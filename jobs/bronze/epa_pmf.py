@@ -25,6 +25,11 @@ def matches(path: Path) -> bool:
     return re.search(r"[-_]con\.(txt|csv)$", path.name) is not None
 
 
+def claims(path: Path) -> bool:
+    """The files this adapter reads: a concentration file, or the uncertainty file parsed with it."""
+    return matches(path) or re.search(r"[-_]unc\.(txt|csv)$", path.name) is not None
+
+
 def dataset_name(path: Path) -> str:
     return re.sub(r"^Dataset-|[-_]con\.(txt|csv)$", "", path.name).replace(" ", "").lower()
 

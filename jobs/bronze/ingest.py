@@ -195,26 +195,35 @@ def ingest(lake: Lake, source: str, paths: list[Path] | None = None) -> list[Ing
 
 
 def unrecognised(paths: list[Path], adapters: list[SourceAdapter]) -> list[Path]:
-    """Files under the given folders that no adapter matches (files named one by one are the
-    adapters' to refuse by their header)."""
+    """Files under the given folders that no adapter matches or claims (an adapter's optional
+    `claims(path)` names the files it reads beside those it parses, e.g. EPA's uncertainty files);
+    files named one by one are the adapters' to refuse by their header."""
     out = []
     for p in paths:
         if p.is_dir():
             # hidden files and the receiver's open .part files are not deliveries
             out += [f for f in sorted(p.rglob("*")) if f.is_file() and not f.name.startswith(".") and f.suffix != ".part"
-                    and not any(a.matches(f) for a in adapters)]
+                    and not any(getattr(a, "claims", a.matches)(f) for a in adapters)]
     return out
 
 
 def refuse_files(lake: Lake, adapter: SourceAdapter, files: list[Path], reason: str) -> IngestReport:
     """Each file into quarantine as one record (its first line as the payload) and the manifest
-    with status refused, so the reconciliation counts it: read 1 = quarantined 1."""
+    with status refused, so the reconciliation counts it: read 1 = quarantined 1. A file refused
+    before (same path, same bytes) is reported again but written once."""
     shas = [sha256_file(f) for f in files]
+    seen = {(r.source_file, r.file_sha256) for r in lake.read(BRONZE_INGEST_BATCHES)
+            .where((F.col("source") == adapter.NAME) & (F.col("status") == "refused")).select("source_file", "file_sha256").collect()}
+    for f in files:
+        log.error("%s: file refused: %s", f, reason)
+    again = [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True) if (str(f), sha) in seen]
+    new = [(f, sha) for f, sha in zip(files, shas, strict=True) if (str(f), sha) not in seen]
+    if not new:
+        return IngestReport(adapter.NAME, None, again)
+    files, shas = [f for f, _ in new], [s for _, s in new]
     batch = batch_id_for(adapter.NAME, ["refused", *shas])
     ingested_at = now_utc()
     rows = [(str(f), None, (first_line(f, "latin-1") or "")[:500], f"file refused: {reason}") for f in files]
-    for f in files:
-        log.error("%s: file refused: %s", f, reason)
     q = lake.spark.createDataFrame(rows, "source_file string, source_line bigint, raw_payload string, reason string")
     q = q.withColumn("source", F.lit(adapter.NAME)).withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))
     version = quarantine(lake, q, stage=f"bronze:{adapter.NAME}").version
@@ -222,7 +231,8 @@ def refuse_files(lake: Lake, adapter: SourceAdapter, files: list[Path], reason: 
                  json.dumps({BRONZE_QUARANTINE: version}), "refused", ingested_at, i)
                 for i, (f, sha) in enumerate(zip(files, shas, strict=True))]
     lake.merge(lake.spark.createDataFrame(manifest, lake.ensure(BRONZE_INGEST_BATCHES).schema), BRONZE_INGEST_BATCHES)
-    return IngestReport(adapter.NAME, batch, [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True)])
+    ledger.sync(lake)
+    return IngestReport(adapter.NAME, batch, again + [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True)])
 
 
 def reconcile(lake: Lake, sources: list[str] | None = None) -> list[tuple[str, int, int, int, int]]:

@@ -7,7 +7,7 @@ in ../shared/STANDARDS.md and the common HJ/T 212-2005 water codes (001 pH, 011 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.silver.conform import LINEAGE_COLS, beijing_to_utc, bronze_rows, refusals
@@ -26,7 +26,7 @@ CODES = {
 
 def values(frames: DataFrame) -> DataFrame:
     parts = frames.select(
-        "st", "cn", "mn", "crc", *LINEAGE_COLS,
+        "st", "cn", "mn", "crc", "qn", *LINEAGE_COLS,
         F.explode(F.split(F.regexp_replace("cp", ";", ","), ",")).alias("part"),
     ).where(F.col("part").contains("="))
     kv = parts.select("*", F.split("part", "=", 2).alias("kv")).select(
@@ -44,8 +44,17 @@ def values(frames: DataFrame) -> DataFrame:
     measured = coded.where(F.col("field") != "Flag").join(when, frame_key, "left").join(flags, [*frame_key, "code"], "left")
     return measured.select(
         "mn", "data_time", "cn", "st", "code", mapping[F.col("code")].alias("parameter"), "field",
-        F.col("v").try_cast("double").alias("value"), F.col("v").alias("value_text"), "data_flag", "crc", *LINEAGE_COLS,
+        F.col("v").try_cast("double").alias("value"), F.col("v").alias("value_text"), "data_flag", "crc", "qn", *LINEAGE_COLS,
     )
+
+
+def latest(rows: DataFrame) -> DataFrame:
+    """One row per value key: the frame with the greatest QN (when it was sent), then the later
+    delivery (batch time, file, line), so a correction re-sent by a device wins and an old frame
+    re-sent late does not."""
+    order = Window.partitionBy("mn", "data_time", "cn", "code", "field").orderBy(
+        F.col("qn").desc_nulls_last(), F.col("ingested_at").desc(), F.col("source_file").desc(), F.col("source_line").desc())
+    return rows.withColumn("_n", F.row_number().over(order)).where("_n = 1").drop("_n")
 
 
 def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
@@ -61,8 +70,8 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
         ),
         F.col("value_text"),
     ).dropDuplicates(["source_file", "source_line", "reason", "raw_payload"])
-    good = rows.where(F.col("data_time").isNotNull()).drop("value_text").dropDuplicates(["mn", "data_time", "cn", "code", "field"])
-    result = lake.merge(good, SILVER_HJ212_VALUES)
+    good = latest(rows.where(F.col("data_time").isNotNull()).drop("value_text"))
+    result = lake.merge(good, SILVER_HJ212_VALUES, newer="qn")
     q = quarantine(lake, refused, stage=SILVER_HJ212_VALUES)
     rows.unpersist()
     return {"rows_out": result.rows_written, "quarantined": q.rows_inserted}

@@ -137,3 +137,30 @@ def test_a_command_pointed_at_a_file_it_cannot_read_exits_non_zero(tmp_path):
     assert r.returncode == 1, r.stderr[-2000:]
     assert f"REFUSED {feed / 'readme.md'}" in r.stderr
     assert "REFUSED=1" in r.stdout
+
+
+def test_hj212_the_greater_qn_wins_in_a_batch_and_across_batches(own, spark):
+    """A device's re-sent correction wins by its QN (when it was sent), whatever order the frames
+    arrive in; an old frame re-sent late changes nothing."""
+    from jobs.silver.hj212_values import latest
+    from smartmon import catalog
+    from smartmon.catalog.names import SILVER_HJ212_VALUES
+
+    lake, _ = own
+    spec = catalog.get(SILVER_HJ212_VALUES)
+    at = datetime(2026, 12, 1, 1)
+
+    def frames(*rows):  # (value, qn, file, line, batch time)
+        data = [("MN1", datetime(2026, 11, 30, 16), "2061", "32", "a21026", "so2", "Avg", v, "N", "CRC", qn, "hj212", f, n, "B", t)
+                for v, qn, f, n, t in rows]
+        return spark.createDataFrame(data, spec.schema)
+
+    # in one batch: the frame sent later (greater QN) arrives first in the file order
+    one = latest(frames((12.0, "20261201011500000", "/a.hj212", 1, at), (10.0, "20261201010000000", "/a.hj212", 2, at)))
+    assert [r.value for r in one.collect()] == [12.0]
+    lake.merge(one, SILVER_HJ212_VALUES, newer="qn")
+    # across batches: an old frame re-sent late is ignored, a newer correction wins
+    lake.merge(latest(frames((10.0, "20261201010000000", "/b.hj212", 1, datetime(2026, 12, 2)))), SILVER_HJ212_VALUES, newer="qn")
+    assert [r.value for r in lake.read(SILVER_HJ212_VALUES).collect()] == [12.0]
+    lake.merge(latest(frames((11.0, "20261202080000000", "/c.hj212", 1, datetime(2026, 12, 2)))), SILVER_HJ212_VALUES, newer="qn")
+    assert [(r.value, r.source_file) for r in lake.read(SILVER_HJ212_VALUES).collect()] == [(11.0, "/c.hj212")]
