@@ -12,23 +12,10 @@ import os
 from datetime import date, timedelta
 from pathlib import Path
 
-from smartmon.catalog.names import (
-    GOLD_AQI_DAILY,
-    GOLD_EVAL_MONTHLY,
-    GOLD_FORECASTS,
-    GOLD_HEX_DAILY,
-    GOLD_QC_SCREENING,
-    GOLD_REGION_DAILY,
-    GOLD_SCENARIO_RESULTS,
-    GOLD_UPWIND_CANDIDATES,
-    GOLD_WATER_CLASS,
-    REPORTS,
-    SILVER_QC_FLAGS,
-    SILVER_RIVER_SECTIONS,
-    SILVER_STATIONS,
-)
+from smartmon.catalog.names import REPORTS
 from smartmon.errors import ConfigError
 from smartmon.jobspec import Job, RunContext, day_window
+from smartmon.report.data import READS
 
 log = logging.getLogger(__name__)
 DEFAULT_AREAS = "national,province:110000,city:110100"
@@ -70,9 +57,7 @@ def _run(ctx: RunContext) -> dict[str, int]:
 JOB = Job(
     name="reports",
     layer="reports",
-    reads=(GOLD_AQI_DAILY, GOLD_EVAL_MONTHLY, GOLD_FORECASTS, GOLD_HEX_DAILY, GOLD_QC_SCREENING, GOLD_REGION_DAILY,
-           GOLD_SCENARIO_RESULTS, GOLD_UPWIND_CANDIDATES, GOLD_WATER_CLASS, SILVER_QC_FLAGS, SILVER_RIVER_SECTIONS,
-           SILVER_STATIONS),
+    reads=READS,
     writes=(REPORTS,),
     run=_run,
     scope=day_window(1),

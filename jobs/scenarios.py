@@ -3,19 +3,8 @@ moved to end on the run date and run on Ray (experiments/standing_scenarios.py).
 
 from __future__ import annotations
 
-from smartmon.catalog.names import (
-    GOLD_SCENARIO_RESULTS,
-    SILVER_AIR_HOURLY,
-    SILVER_EMISSION_SOURCES,
-    SILVER_ENERGY_USE,
-    SILVER_METEO_HOURLY,
-    SILVER_POWER_USE,
-    SILVER_QC_FLAGS,
-    SILVER_RIVER_SECTIONS,
-    SILVER_SECTION_FLOW,
-    SILVER_SOURCE_EMISSIONS,
-    SILVER_STATIONS,
-)
+from experiments.scenario_inputs import READS
+from smartmon.catalog.names import GOLD_SCENARIO_RESULTS
 from smartmon.jobspec import Job, RunContext, day_window
 
 
@@ -29,8 +18,7 @@ def _run(ctx: RunContext) -> dict[str, int]:
 JOB = Job(
     name="gold.scenarios",
     layer="scenarios",
-    reads=(SILVER_AIR_HOURLY, SILVER_EMISSION_SOURCES, SILVER_ENERGY_USE, SILVER_METEO_HOURLY, SILVER_POWER_USE,
-           SILVER_QC_FLAGS, SILVER_RIVER_SECTIONS, SILVER_SECTION_FLOW, SILVER_SOURCE_EMISSIONS, SILVER_STATIONS),
+    reads=READS,
     writes=(GOLD_SCENARIO_RESULTS,),
     run=_run,
     scope=day_window(3),

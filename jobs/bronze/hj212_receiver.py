@@ -47,8 +47,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from smartmon.beijing_time import BEIJING
 from smartmon.catalog.names import SILVER_DEVICES
 from smartmon.errors import SmartmonError
 from smartmon.standards.hj212 import (
@@ -66,9 +66,6 @@ log = logging.getLogger(__name__)
 MAX_FRAME = 16 * 1024
 FOLDER = "hj212"  # <landing>/hj212: what the bronze adapter reads
 STATE = "_hj212_receiver"  # <landing>/_hj212_receiver: the receiver's own state, never ingested
-# QN of an answer to a frame without one (2005 devices) is the upper system's Beijing time.
-# smartmon.beijing_time holds the rule but imports Spark and pandas, which the receiver must not need.
-_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class ReceiverError(SmartmonError):
@@ -774,7 +771,8 @@ class Receiver:
         else:
             await self.committer.write(landing=[line])
             m.landed += 1
-        answer = ack_for(frame, datetime.now(_BEIJING).strftime("%Y%m%d%H%M%S%f")[:17])
+        # a 2005 frame has no QN: the answer carries the upper system's Beijing time
+        answer = ack_for(frame, datetime.now(BEIJING).strftime("%Y%m%d%H%M%S%f")[:17])
         return answer.encode("utf-8") if answer else None
 
     async def _refuse(self, kind: str, reason: str, text: str) -> None:

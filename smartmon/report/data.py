@@ -38,6 +38,10 @@ from smartmon.report.area import Area, Period
 
 log = logging.getLogger(__name__)
 
+# every table a report reads (the reports job declares these as its reads)
+READS = (GOLD_AQI_DAILY, GOLD_EVAL_MONTHLY, GOLD_FORECASTS, GOLD_HEX_DAILY, GOLD_QC_SCREENING, GOLD_REGION_DAILY,
+         GOLD_SCENARIO_RESULTS, GOLD_UPWIND_CANDIDATES, GOLD_WATER_CLASS, SILVER_QC_FLAGS, SILVER_RIVER_SECTIONS, SILVER_STATIONS)
+
 STATION_COLUMNS = ["station_id", "name", "tier", "kind", "network", "province_code", "city_code", "county_code",
                    "lat", "lon", "h3_r7", "h3_r9"]
 AQI_COLUMNS = ["station_id", "day", "aqi", "level", "category", "primary_pollutant", "exceedances", "so2", "no2", "co",
