@@ -125,6 +125,16 @@ def test_values_not_rows(own, data_root):
     assert (one.pm25, one.no2) == (20.0, 40.0) and two.pm25 == 90.0
     assert one.source_file.endswith("china_sites_20190116_a.csv")
 
+    # 5. an audited value that a later delivery changes goes back to preliminary, and is reported
+    lake.update(SILVER_AIR_HOURLY, f"station_id = '1001A' AND ts = '{H1:%Y-%m-%d %H:%M:%S}'", {"status": "'audited'"})
+    _write(root / "d5" / "china_sites_20190115_again.csv", f"date,hour,type,1001A,1002A\n20190115,1,PM2.5,{low - 1:g},\n", 1e9 + 240)
+    ingest(lake, "cnemc-archive", [root / "d5"])
+    assert {k: v for k, v in _conform(lake).items() if k in ("corrected", "audited_reopened")} == {"corrected": 1, "audited_reopened": 1}
+    row = _row(lake, "1001A", H1)
+    assert (row.pm25, row.status, row.pm10) == (low - 1, "preliminary", before.pm10)
+    last = lake.read(SILVER_VALUE_CORRECTIONS).where(F.col("new_value") == low - 1).first()
+    assert (last.old_value, last.old_status) == (low, "audited")
+
 
 def test_a_command_pointed_at_a_file_it_cannot_read_exits_non_zero(tmp_path):
     """`smartmon ingest` names the refused file and exits 1: refused loudly, never ignored."""
