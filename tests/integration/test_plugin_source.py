@@ -67,6 +67,10 @@ def plugin(tmp_path, monkeypatch):
     monkeypatch.setenv("SMARTMON_PLUGINS", MODULE)
     yield
     sys.modules.pop(MODULE, None)
+    # the throwaway table leaves the registry with its module: later tests see the platform's own
+    from smartmon.catalog import spec
+
+    spec._REGISTRY.pop("bronze.throwaway_air", None)
 
 
 def test_a_new_source_is_one_module(plugin, spark, settings, tmp_path, capsys):

@@ -72,11 +72,11 @@ def test_cli_prints_a_json_last_line(lake, stlouis, capsys):
 def test_baton_rouge_6_factors_20_starts_within_2_percent_of_esat(lake, ingested, data_root, tmp_path):
     from jobs.bronze.ingest import ingest
     from jobs.gold.source_apportionment import load, solve
-    from jobs.silver.pipeline import conform
     from smartmon.pmf.prepare import matrices
+    from tests.conftest import run_silver
 
     ingest(lake, "epa-pmf", [data_root / "epa_pmf_esat" / f for f in ("Dataset-BatonRouge-con.csv", "Dataset-BatonRouge-unc.csv")])
-    conform(lake, "silver.speciation")
+    run_silver(lake)
     inp = matrices(load(lake, "batonrouge")[0])
     base, _, _ = solve(inp, 6, 20)
     np.savez(tmp_path / "br.npz", X=inp.X, U=inp.U)

@@ -11,14 +11,13 @@ EPISODE = (datetime(2018, 4, 1, 12), datetime(2018, 4, 2, 12))  # UTC
 @pytest.fixture(scope="module")
 def kdd_april(lake, ingested, data_root):
     from jobs.bronze.ingest import ingest
-    from jobs.silver.pipeline import conform
+    from tests.conftest import run_silver
 
     kdd = data_root / "kddcup2018_beijing"
     ingest(lake, "kdd2018", [kdd / "api_aq_2018-04/bj_aq_2018-03-31-0_to_2018-04-23-00.csv",
                              kdd / "api_grid_meo_2018-04/bj_grid_2018-04-1-0_2018-04-1-23.csv",
                              kdd / "api_grid_meo_2018-04/bj_grid_2018-04-2-0_2018-04-2-23.csv"])
-    conform(lake, "silver.air_hourly")
-    conform(lake, "silver.meteo_hourly")
+    run_silver(lake)  # silver.air_hourly and silver.meteo_hourly conform the new KDD batches
 
 
 @pytest.fixture(scope="module")
