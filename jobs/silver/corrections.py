@@ -61,17 +61,17 @@ def has_rows(lake: Lake, table: str, months: Sequence[str]) -> bool:
 
 def record(lake: Lake, rows: DataFrame, table: str, values: Sequence[str], months: Sequence[str]) -> dict[str, int]:
     """Write the corrections `rows` would make to `table` (within the months they fall in), before
-    they are merged; a re-run finds the values already equal and writes nothing again."""
+    they are merged; a re-run finds the values already equal and writes nothing again. The caller
+    skips this for months the table does not hold yet (has_rows): nothing there to replace."""
     spec = catalog.get(table)
-    if not has_rows(lake, table, months):
-        return {"corrected": 0, "audited_reopened": 0}
     target = lake.read(table).where(partition_predicate(spec, {"month": months}, alias=""))
     found = corrections(rows, target, table, spec.keys, values).withColumn("corrected_at", F.lit(now_utc())).cache()
     try:
         counts = found.agg(F.count("*").alias("n"), F.sum(F.when(F.col("old_status") == "audited", 1).otherwise(0)).alias("a")).first()
         n, audited = int(counts.n or 0), int(counts.a or 0)
         if n:
-            lake.merge(found, SILVER_VALUE_CORRECTIONS, within={"month": sorted({r.month for r in found.select("month").distinct().collect()})})
+            # a correction lies in its row's month, one of the months the rows fall in
+            lake.merge(found, SILVER_VALUE_CORRECTIONS, within={"month": months})
             log.info("%s: %d delivered values replace earlier ones (silver.value_corrections)", table, n)
         if audited:
             log.warning("%s: %d audited values changed by a later delivery are preliminary again", table, audited)
