@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from jobs.bronze.adapter import SourceAdapter, adapters, adapters_for
 from jobs.bronze.base import first_line
-from jobs.bronze.handoff import arrow_frame, stage_root
+from jobs.bronze.handoff import append_arrow
 from smartmon import ledger
 from smartmon.catalog.names import (
     BRONZE_INGEST_BATCHES,
@@ -161,8 +161,7 @@ def ingest_adapter(lake: Lake, adapter: SourceAdapter, files: list[Path]) -> Ing
     if tables:
         data = pa.concat_tables(tables, promote_options="default")
         del tables
-        with arrow_frame(spark, data, stage_root(lake.cfg)) as frame:
-            result = lake.append(frame, adapter.BRONZE, txn=(batch, 0))
+        result = append_arrow(lake, data, adapter.BRONZE, txn=(batch, 0))
         versions[adapter.BRONZE] = result.version
     if rejects:
         q = spark.createDataFrame(rejects, "source_file string, source_line bigint, raw_payload string, reason string")
