@@ -36,6 +36,16 @@ TABLES = (SILVER_EMISSION_SOURCES, SILVER_SOURCE_EMISSIONS, SILVER_POWER_USE, SI
           SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_RIVER_SECTIONS, SILVER_SECTION_FLOW)
 
 
+WATER_TABLES = (SILVER_RIVER_SECTIONS, SILVER_SECTION_FLOW, SILVER_SOURCE_EMISSIONS)
+
+
+def input_versions(lake: Lake, kind: str) -> dict[str, int]:
+    """The Delta versions of the tables a scenario kind reads: the same versions and the same
+    spec give the same results, so a run can be skipped (experiments/scenarios.py)."""
+    tables = WATER_TABLES if kind == "water" else (*TABLES, SILVER_QC_FLAGS)
+    return {t: lake.version(t) for t in tables if lake.exists(t)}
+
+
 def utc_range(spec: Spec) -> tuple[datetime, datetime]:
     """The spec's Beijing days as [start, end) in naive UTC."""
     start, end = beijing_day_bounds_utc(spec.period[0], spec.period[1])
@@ -101,7 +111,7 @@ def carbon_inputs(lake: Lake, spec: Spec) -> CarbonInputs:
     receptors = stations.select("station_id", "lat", "lon", "h3_r7", "h3_r9").join(obs, "station_id", "left").orderBy("station_id").toPandas()
     winds = (lake.read(SILVER_METEO_HOURLY).where(F.col("ts").between(t0, t1)).where(F.col("wind_u").isNotNull())
              .orderBy("ts", "station_id").select("wind_u", "wind_v").toPandas())
-    versions = {t: lake.version(t) for t in TABLES if lake.exists(t)}
+    versions = input_versions(lake, "carbon")
     log.info("carbon inputs: %d entities (%d sources), %d receptors (%d observed), %d wind hours", len(entities), len(src),
              len(receptors), receptors["observed_pm25"].notna().sum(), len(winds))
     return CarbonInputs(entities, receptors, winds, hours, versions)
@@ -129,7 +139,7 @@ def water_inputs(lake: Lake, spec: Spec) -> WaterInputs:
             .groupBy("source_id", day.alias("date")).pivot("pollutant", ["cod", "nh3n", "tp", "wastewater_flow"]).agg(F.sum("amount")))
     # ordered: draw k of a Monte Carlo run goes to row k, so the row order must not follow the partitioning
     discharge = src.join(emis, "source_id").orderBy("source_id", "date").toPandas().rename(columns={"wastewater_flow": "wastewater_m3"}).fillna(0.0)
-    versions = {t: lake.version(t) for t in (SILVER_RIVER_SECTIONS, SILVER_SECTION_FLOW, SILVER_SOURCE_EMISSIONS) if lake.exists(t)}
+    versions = input_versions(lake, "water")
     return WaterInputs(sections, flow, discharge, versions)
 
 

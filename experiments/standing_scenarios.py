@@ -4,7 +4,8 @@ A standing spec keeps its changes and the length of its period; the nightly move
 end on the run date (and a control spec's days by the same offset), so each night answers "what
 would this measure have done over the last N days". A spec whose period has no activity data in
 the lake yet (no electricity for carbon, no section flow for water, no air data for control) is
-skipped with that reason instead of writing empty results.
+skipped with that reason instead of writing empty results, and a spec whose results were computed
+from the very table versions the lake holds now is not run again (experiments/scenarios.py).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def run_standing(lake: Lake, end: date, where: Path | None = None) -> dict[str, 
     from experiments import scenarios
 
     paths = sorted((where or folder()).glob("*.yaml"))
-    ran = skipped = rows = 0
+    ran = skipped = unchanged = rows = 0
     for path in paths:
         st = rolled(path, end, nightly_draws())
         why = has_activity(lake, st.kind, st.period)
@@ -86,8 +87,11 @@ def run_standing(lake: Lake, end: date, where: Path | None = None) -> dict[str, 
             skipped += 1
             continue
         s = scenarios.run(lake, path, st.draws, st.period, list(st.days) or None)
+        if s.get("skipped"):
+            unchanged += 1
+            continue
         log.info("scenario %s (%s) for %s..%s: %d result rows, %d written in %.0f s", s["name"], s["scenario_id"], *st.period,
                  s["rows"], s["rows_out"], s["seconds"])
         ran += 1
         rows += int(s["rows"])
-    return {"rows_in": rows, "scenarios": ran, "skipped": skipped}
+    return {"rows_in": rows, "scenarios": ran, "skipped": skipped, "unchanged": unchanged}

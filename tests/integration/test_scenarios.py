@@ -62,6 +62,7 @@ def test_control_rows_and_rerun_writes_nothing(lake, ran):
     assert len(delta) == len(hot) and (delta["nominal"] <= 0).all()
     again = scenarios.run(lake, EXAMPLES / "carbon_coal_power_cut.yaml", draws=20, period=PERIOD, days=[date(2018, 4, 2)])
     assert again["scenario_id"] == ran["carbon_coal_power_cut"]["scenario_id"] and again["rows_out"] == 0
+    assert again["skipped"] == 1  # same spec, same input versions: not run again
 
 
 def test_unknown_region_is_refused(lake, simulated, tmp_path):
