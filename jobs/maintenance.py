@@ -1,7 +1,13 @@
-"""Table maintenance: compaction (OPTIMIZE, Z-order where a table declares it) and VACUUM.
+"""Table maintenance: compaction (OPTIMIZE; Z-order on request) and VACUUM.
 
 MERGE-heavy nightly jobs leave many small files; readers (delta-rs, Polars, the sharing
-server) pay for every one. OPTIMIZE rewrites them without changing contents; VACUUM then
+server) pay for every one. OPTIMIZE rewrites them without changing contents. Its cost must
+follow the night's data, not the table: only partitions holding more than COMPACT_ABOVE files
+are compacted, and only their small files (below SMALL_FILE_BYTES) are rewritten, so a month
+partition that grows by a day's files each night is not rewritten whole each night. Z-order
+(which rewrites every file of a partition) runs only when asked (`smartmon maintenance
+--zorder`), never in the nightly; the day-scoped reads need files that follow time, which the
+day-by-day writes give. VACUUM then
 removes files no version within the retention still needs (default 7 days, Delta's own
 safety floor), so time travel keeps working over that window. The sharing server's per-area
 cache (`<lake>/_sharing/cache`) is pruned by the same retention, and bronze's staging folders
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from delta.tables import DeltaTable
 
@@ -23,7 +30,8 @@ from smartmon.jobspec import WHOLE_TABLE, Job
 log = logging.getLogger(__name__)
 DEFAULT_RETENTION_HOURS = 168
 VACUUM_EVERY_HOURS = 24 * 7
-COMPACT_ABOVE = 2.0  # files per partition
+COMPACT_ABOVE = 16  # files in one partition (about two weeks of nightly writes to a month partition)
+SMALL_FILE_BYTES = 32 * 1024 * 1024  # files at least this large are left as they are
 
 
 @dataclass(frozen=True)
@@ -39,11 +47,25 @@ def _metric(row, name: str) -> int:
     return int(metrics.get(name, 0) or 0)
 
 
-def files_per_partition(lake: Lake, fqn: str) -> float:
-    """Live files per partition (1.0 = nothing to compact)."""
+def crowded_partitions(lake: Lake, fqn: str, above: int = COMPACT_ABOVE) -> list[str]:
+    """Predicates of the partitions holding more than `above` live files ("true" for an
+    unpartitioned table that does); from the Delta log, no directory listing."""
+    spec = catalog.get(fqn)
     files = lake.spark.read.format("delta").load(lake.path(fqn)).inputFiles()
-    parts = {f.rsplit("/", 1)[0] for f in files}
-    return len(files) / max(1, len(parts))
+    counts: dict[str, int] = {}
+    for f in files:
+        parent = f.rsplit("/", 1)[0]
+        counts[parent] = counts.get(parent, 0) + 1
+    crowded = [d for d, n in counts.items() if n > above]
+    if not spec.partition_by:
+        return ["true"] if crowded else []
+    out = []
+    for d in sorted(crowded):
+        parts = dict(seg.split("=", 1) for seg in d.split("/") if "=" in seg)
+        terms = [f"`{c}` = '{unquote(parts[c])}'" for c in spec.partition_by if c in parts]
+        if terms:
+            out.append(" AND ".join(terms))
+    return out
 
 
 def last_vacuum_hours_ago(table: DeltaTable) -> float | None:
@@ -52,23 +74,35 @@ def last_vacuum_hours_ago(table: DeltaTable) -> float | None:
     return None if row is None or row["h"] is None else float(row["h"])
 
 
-def maintain(lake: Lake, fqn: str, *, zorder: bool = True, retention_hours: int = DEFAULT_RETENTION_HOURS,
+def maintain(lake: Lake, fqn: str, *, zorder: bool = False, retention_hours: int = DEFAULT_RETENTION_HOURS,
              vacuum_every_hours: float = VACUUM_EVERY_HOURS, force: bool = False) -> Maintained:
-    """Compact when a partition holds several files; VACUUM (LITE: from the log, no directory
-    listing, which costs a minute per table here) at most every vacuum_every_hours."""
+    """Compact the crowded partitions' small files (force: every partition); Z-order them where
+    the table declares it when asked; VACUUM (LITE: from the log, no directory listing, which
+    costs a minute per table here) at most every vacuum_every_hours."""
     spec = catalog.get(fqn)
     table = DeltaTable.forPath(lake.spark, lake.path(fqn))
     removed = added = deleted = 0
-    if force or files_per_partition(lake, fqn) > COMPACT_ABOVE:
-        before = table.history(1).first()["version"]
-        opt = table.optimize()
-        if zorder and spec.zorder:
-            with_retry(lambda: opt.executeZOrderBy(*spec.zorder), what=f"optimize {fqn}")
+    targets = ["true"] if force else crowded_partitions(lake, fqn)
+    conf = lake.spark.conf
+    previous = conf.get("spark.databricks.delta.optimize.minFileSize", None)
+    conf.set("spark.databricks.delta.optimize.minFileSize", str(SMALL_FILE_BYTES))
+    try:
+        for where in targets:
+            before = table.history(1).first()["version"]
+            opt = table.optimize() if where == "true" else table.optimize().where(where)
+            if zorder and spec.zorder:
+                with_retry(lambda opt=opt: opt.executeZOrderBy(*spec.zorder), what=f"optimize {fqn}")
+            else:
+                with_retry(opt.executeCompaction, what=f"optimize {fqn}")
+            last = table.history(1).first()
+            if last["version"] != before:
+                removed += _metric(last, "numRemovedFiles")
+                added += _metric(last, "numAddedFiles")
+    finally:
+        if previous is None:
+            conf.unset("spark.databricks.delta.optimize.minFileSize")
         else:
-            with_retry(opt.executeCompaction, what=f"optimize {fqn}")
-        last = table.history(1).first()
-        if last["version"] != before:
-            removed, added = _metric(last, "numRemovedFiles"), _metric(last, "numAddedFiles")
+            conf.set("spark.databricks.delta.optimize.minFileSize", previous)
     ago = last_vacuum_hours_ago(table)
     if force or ago is None or ago >= vacuum_every_hours:
         sql = f"VACUUM delta.`{lake.path(fqn)}` LITE RETAIN {int(retention_hours)} HOURS"
@@ -79,7 +113,7 @@ def maintain(lake: Lake, fqn: str, *, zorder: bool = True, retention_hours: int 
     return Maintained(fqn, removed, added, deleted)
 
 
-def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: bool = True,
+def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: bool = False,
         retention_hours: int = DEFAULT_RETENTION_HOURS, force: bool = False) -> dict[str, int]:
     """Every existing table of the layers; bronze is append-only and left as written."""
     done = [maintain(lake, s.fqn, zorder=zorder, retention_hours=retention_hours, force=force)
@@ -113,5 +147,5 @@ JOB = Job(
     run=lambda ctx: run(ctx.lake),
     scope=WHOLE_TABLE,
     after_all=True,
-    doc="OPTIMIZE (Z-order where declared) and VACUUM of silver and gold; sharing cache and staging pruned",
+    doc="OPTIMIZE of crowded partitions' small files and VACUUM of silver and gold; sharing cache and staging pruned",
 )

@@ -31,16 +31,17 @@ def cmd_gold(args: argparse.Namespace) -> int:
         evaluation,
         water_class,
     )
+    from smartmon.changes import days_of_month
 
     lake = _lake()
-    months = args.month or None
+    days = [d for m in args.month for d in days_of_month(m)] if args.month else None
     steps = [
-        (GOLD_AQI_HOURLY, lambda: aqi_hourly.run(lake, args.rule_set, months)),
-        (GOLD_AIR_MOVING, lambda: air_moving.run(lake, months)),
-        (GOLD_AQI_DAILY, lambda: aqi_daily.run(lake, months, args.rule_set)),
+        (GOLD_AQI_HOURLY, lambda: aqi_hourly.run(lake, args.rule_set, days)),
+        (GOLD_AIR_MOVING, lambda: air_moving.run(lake, days)),
+        (GOLD_AQI_DAILY, lambda: aqi_daily.run(lake, days, args.rule_set)),
     ]
     if args.rule_set is None:  # evaluations and aggregates follow the rules of each date
-        steps += [("gold.eval", lambda: evaluation.run(lake, months)), ("gold.aggregates", lambda: aggregates.run(lake, months)),
+        steps += [("gold.eval", lambda: evaluation.run(lake, days)), ("gold.aggregates", lambda: aggregates.run(lake, days)),
                   (GOLD_WATER_CLASS, lambda: water_class.run(lake))]
     for name, step in steps:
         print(f"{name:18s} {step()}")
@@ -89,7 +90,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 def cmd_maintenance(args: argparse.Namespace) -> int:
     from jobs import maintenance
 
-    summary = maintenance.run(_lake(), tuple(args.layer or ("silver", "gold")), zorder=not args.no_zorder,
+    summary = maintenance.run(_lake(), tuple(args.layer or ("silver", "gold")), zorder=args.zorder,
                               retention_hours=args.retention_hours, force=args.force)
     print(f"maintenance: {summary}")
     return 0
@@ -97,7 +98,7 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 
 def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]) -> None:
     p = add("gold", cmd_gold, "build the gold products (AQI, moving values, daily AQI, evaluation, aggregates, water classes)")
-    p.add_argument("--month", action="append", help="yyyy-MM to build (repeatable; default: months whose valid data changed)")
+    p.add_argument("--month", action="append", help="yyyy-MM to build (repeatable; default: the days whose valid data changed)")
     p.add_argument("--rule-set", choices=("HJ633-2012", "HJ633-2026"), help="pin the AQI rule set (rows beside the by-date ones)")
     p = add("ranking", cmd_ranking, "print the HJ 663 ranking of a period (gold.eval_monthly / gold.eval_annual)")
     p.add_argument("--period", required=True, help="yyyy-MM or yyyy")
@@ -105,8 +106,8 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p.add_argument("--top", type=int, default=10, help="show the best and worst N (0: all)")
     p = add("agreement", cmd_agreement, "moving values computed vs published by the source (gold.moving_agreement)")
     p.add_argument("--month", action="append", help="yyyy-MM (repeatable; default all)")
-    p = add("maintenance", cmd_maintenance, "OPTIMIZE (Z-order where declared) and VACUUM the silver and gold tables")
+    p = add("maintenance", cmd_maintenance, "OPTIMIZE crowded partitions and VACUUM the silver and gold tables")
     p.add_argument("--layer", action="append", choices=("silver", "gold"), help="layer (repeatable; default both)")
-    p.add_argument("--no-zorder", action="store_true", help="compaction only")
+    p.add_argument("--zorder", action="store_true", help="Z-order where a table declares it (rewrites every file of the partitions compacted)")
     p.add_argument("--retention-hours", type=int, default=168, help="VACUUM retention (default 168 = 7 days)")
     p.add_argument("--force", action="store_true", help="compact and vacuum every table now (default: only where needed, vacuum weekly)")

@@ -15,20 +15,23 @@ def _lake():
 
 
 def cmd_qc(args: argparse.Namespace) -> int:
+    from pyspark.sql import functions as F
+
     from jobs.qc import flags
+    from smartmon.changes import days_of_month
 
     lake = _lake()
     months = args.month or None
-    summary = flags.run(lake, months)
-    print(f"QC ({summary.get('months', 0)} month(s) of air data checked): {summary}")
+    summary = flags.run(lake, [d for m in months for d in days_of_month(m)] if months else None)
+    print(f"QC ({summary.get('days', 0)} day(s) of air data checked): {summary}")
     print(f"{'table':20s} {'rule':16s} {'level':8s} flags")
     for table, rule, level, n in flags.summary_by_rule(lake, months):
         print(f"{table:20s} {rule:16s} {level:8s} {n:,}")
-    top = lake.read(GOLD_QC_SCREENING).orderBy("rank").limit(args.top).collect()
+    top = lake.read(GOLD_QC_SCREENING).orderBy(F.desc("score"), "station_id", "day").limit(args.top).collect()
     if top:
         print(f"screening: the {len(top)} most suspicious station-days (gold.qc_screening)")
-        for r in top:
-            print(f"  #{r['rank']:<4d} {r.station_id:8s} {r.day} score {r.score:5.2f} ({r.reason})")
+        for i, r in enumerate(top, 1):
+            print(f"  #{i:<4d} {r.station_id:8s} {r.day} score {r.score:5.2f} ({r.reason})")
     return 0
 
 
@@ -85,7 +88,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]) -> None:
     p = add("qc", cmd_qc, "run the QC rule book (silver.qc_flags) and the falsification screening (gold.qc_screening)")
-    p.add_argument("--month", action="append", help="yyyy-MM to check (repeatable; default: months whose data or rules changed)")
+    p.add_argument("--month", action="append", help="yyyy-MM to check (repeatable; default: the days whose data or rules changed)")
     p.add_argument("--top", type=int, default=10, help="screening rows to show")
     p = add("audit", cmd_audit, "record manual audit decisions: mark | unmark | list")
     p.add_argument("action", choices=("mark", "unmark", "list"))

@@ -71,7 +71,7 @@ def with_retry(fn: Callable[[], R], *, what: str, attempts: int = 5, base_delay:
     for attempt in range(1, attempts + 1):
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - mapped and re-raised below
+        except Exception as exc:
             mapped = map_jvm_error(exc)
             if not isinstance(mapped, ConcurrentCommitError) or attempt == attempts:
                 if mapped is exc:
@@ -236,6 +236,8 @@ class Lake:
         keys_unique: bool = False,
         values: Iterable[str] | None = None,
         newer: str | None = None,
+        where: Callable[[str], str] | None = None,
+        cluster_by: tuple[str, int] | None = None,
     ) -> WriteResult:
         """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
         re-running a job with the same input changes no row; the Delta log keeps the history of
@@ -260,7 +262,22 @@ class Lake:
         its other columns (lineage, status) then take the source's.
 
         newer names a column that orders deliveries (HJ 212's QN): a matched row is updated only
-        by a source row at least as new, so a late re-send of an old frame does not win."""
+        by a source row at least as new, so a late re-send of an old frame does not win.
+
+        where is a literal predicate on the target's own columns (given the alias to qualify
+        them with, "" for none) that every source row satisfies: the days a day-scoped job
+        writes (smartmon.changes.DayWindow). Like `within` it prunes the files MERGE reads (by
+        their min/max statistics), bounds delete_missing_where, and lets keys_unique rows be
+        written by a replaceWhere when the target has no row there yet. Without
+        delete_missing_where, the source is first cut to the rows that insert or change
+        something (a join with the target's rows there): Delta's MERGE rewrites every file
+        holding a matched key, changed or not, so a night that re-derives yesterday's rows
+        unchanged would otherwise copy yesterday's files, and with them every row copied into
+        them before, night after night.
+
+        cluster_by=(column, n): rows written by that replaceWhere are range-partitioned on the
+        column into n files, so a first load of many days writes files that each hold a stretch
+        of time, which the day-scoped reads then skip or take whole."""
         spec = self.ensure(fqn)
         key_cols = list(keys or spec.keys)
         if not key_cols:
@@ -274,6 +291,10 @@ class Lake:
             on = f"{pruned} AND {on}"
             if delete_missing_where:
                 delete_missing_where = f"({delete_missing_where}) AND {pruned}"
+        if where is not None:
+            on = f"({where('t')}) AND {on}"
+            if delete_missing_where:
+                delete_missing_where = f"({delete_missing_where}) AND ({where('t')})"
         value_cols = [c for c in (values or ()) if c not in key_cols]
         if value_cols:
             changed = " OR ".join(f"(s.`{c}` IS NOT NULL AND NOT (t.`{c}` <=> s.`{c}`))" for c in value_cols)
@@ -283,17 +304,22 @@ class Lake:
             changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compare) or "false"
         if newer:
             changed = f"({changed}) AND (t.`{newer}` IS NULL OR s.`{newer}` >= t.`{newer}`)"
+        if where is not None and not delete_missing_where:
+            data = self._changed_only(data, fqn, key_cols, changed, within, where)
         target = DeltaTable.forPath(self.spark, self.path(fqn))
         before = int(self._latest(fqn)["version"])
         # the partition-write path's predicate on the table's own columns, or None when it does not apply
         bare = None
-        if keys_unique and within is not None and not delete_missing_where:
-            bare = partition_predicate(spec, within, alias="")
-            bare = None if bare == "false" else bare
+        # (with nothing in the target there, delete_missing_where has nothing to delete either)
+        if keys_unique and (within is not None or where is not None):
+            terms = [partition_predicate(spec, within, alias="")] if within is not None else []
+            terms += [f"({where('')})"] if where is not None else []
+            bare = None if "false" in terms else " AND ".join(terms)
 
         def run() -> None:
             if bare and self._empty_within(fqn, bare):
-                data.write.format("delta").mode("overwrite").option("replaceWhere", bare).save(self.path(fqn))
+                rows = data.repartitionByRange(max(1, cluster_by[1]), cluster_by[0]) if cluster_by else data
+                rows.write.format("delta").mode("overwrite").option("replaceWhere", bare).save(self.path(fqn))
                 return
             builder = target.alias("t").merge(data.alias("s"), on)
             if value_cols:
@@ -307,11 +333,22 @@ class Lake:
 
         try:
             with_retry(run, what=f"merge {fqn}")
-        except Exception as exc:  # noqa: BLE001 - mapped and re-raised below
+        except Exception as exc:
             if "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE" in str(exc):
                 raise TableError(f"{fqn}: the rows to merge repeat a key {key_cols}; deduplicate first") from exc
             raise
         return self._record(fqn, before)
+
+    def _changed_only(self, data: DataFrame, fqn: str, keys: list[str], changed: str,
+                       within: Mapping[str, Iterable[str]] | None, where: Callable[[str], str]) -> DataFrame:
+        """The source rows whose key the target lacks, or whose values would change it."""
+        spec = catalog.get(fqn)
+        target = self.read(fqn).where(where(""))
+        if within is not None:
+            target = target.where(partition_predicate(spec, within, alias=""))
+        on = F.expr(" AND ".join(f"s.`{k}` <=> t.`{k}`" for k in keys))
+        joined = data.alias("s").join(target.withColumn("_present", F.lit(True)).alias("t"), on, "left")
+        return joined.where(F.col("t._present").isNull() | F.expr(changed)).select("s.*")
 
     def _empty_within(self, fqn: str, predicate: str) -> bool:
         """No target row in the partitions (a partition-pruned look at one row)."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # The layers jobs are grouped by (the Airflow TaskGroups, the plan's sections), in night order.
 LAYERS = ("bronze", "silver", "qc", "gold", "features", "forecasts", "scenarios", "reports", "maintenance")
 
-Grain = Literal["files", "batches", "months", "days", "table"]
+Grain = Literal["files", "batches", "days", "table"]
 
 
 @dataclass(frozen=True)
@@ -37,24 +37,16 @@ class RunContext:
 Runner = Callable[[RunContext], dict[str, int]]
 
 
-def _months_between(first: date, last: date) -> list[str]:
-    out, y, m = [], first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 @dataclass(frozen=True)
 class Scope:
     """How a run date maps to the partitions a job reads and writes.
 
     grain: files (landing files not ingested before), batches (bronze batches not conformed
-    yet), months (the month partitions of the run date and its lookback, plus any month whose
-    inputs changed since the job last built it), days (a window of `days` Beijing days ending
-    on the run date), table (the whole table: small reference tables).
-    lookback: how far before the run date's first hour the job reads (a 24 h moving mean
-    needs the day before), so the partitions read can reach into the previous month.
+    yet), days (a window of `days` Beijing days ending on the run date; with `changed`, the
+    days whose inputs changed since the job last built them, which on a normal night is the run
+    date: smartmon.changes), table (the whole table: small reference tables).
+    lookback: how far before a day's first hour the job reads (a 24 h moving mean needs the
+    day before), so the hours read can reach into the previous day and month.
     """
 
     grain: Grain
@@ -67,11 +59,9 @@ class Scope:
         return first, run_date
 
     def partitions(self, run_date: date) -> list[str]:
-        """The partitions (month=YYYY-MM or date=YYYY-MM-DD) a run for run_date reads; empty
+        """The Beijing days (date=YYYY-MM-DD) a run for run_date reads, lookback included; empty
         for the data-driven grains (files, batches) and whole tables."""
         first, last = self.read_window(run_date)
-        if self.grain == "months":
-            return [f"month={m}" for m in _months_between(first, last)]
         if self.grain == "days":
             return [f"date={first + timedelta(days=i)}" for i in range((last - first).days + 1)]
         return []
@@ -81,14 +71,13 @@ class Scope:
         what = {
             "files": "landing files not ingested before",
             "batches": "bronze batches not conformed yet",
-            "months": ", ".join(parts),
             "days": f"days {parts[0][5:]}..{parts[-1][5:]}" if len(parts) > 1 else (parts[0] if parts else ""),
             "table": "the whole table",
         }[self.grain]
-        if self.lookback and self.grain in ("months", "days"):
+        if self.lookback and self.grain == "days":
             what += f" (lookback {_hours(self.lookback)})"
         if self.changed:
-            what += " + any month whose inputs changed"
+            what += " + any day whose inputs changed"
         return what
 
 
@@ -102,9 +91,10 @@ NEW_BATCHES = Scope("batches")
 WHOLE_TABLE = Scope("table")
 
 
-def by_month(lookback: timedelta = timedelta(0)) -> Scope:
-    """Month partitions of the run date (and its lookback), and any month whose inputs changed."""
-    return Scope("months", lookback=lookback, changed=True)
+def by_day(lookback: timedelta = timedelta(0)) -> Scope:
+    """The run date and any other day whose inputs changed (a late correction), each read with
+    its lookback: what the air chain's jobs build (smartmon.changes)."""
+    return Scope("days", lookback=lookback, changed=True)
 
 
 def day_window(n: int) -> Scope:

@@ -9,21 +9,26 @@ children (res-5 cells are the parents of the stations' res-7 cells).
 
 from __future__ import annotations
 
+from datetime import date
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date
+from smartmon import changes
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_HEX_DAILY,
-    GOLD_PRODUCT_RUNS,
     GOLD_REGION_DAILY,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_STATIONS,
 )
+from smartmon.changes import DayWindow
 from smartmon.geo.h3cells import parent_map
 from smartmon.io import Lake
-from smartmon.jobspec import Job, by_month
+from smartmon.jobspec import Job, by_day
 from smartmon.standards.rounding import snap
 
 POLLUTANTS = ("so2", "no2", "co", "pm10", "pm25", "o3_8h_max")
@@ -71,22 +76,21 @@ def region_daily(long: DataFrame) -> DataFrame:
     return out
 
 
-def run(lake: Lake, months: list[str] | None = None) -> dict[str, int]:
-    """Aggregates for the months whose daily values changed (or the given months)."""
-    state = None
-    if months is None:
-        months, state = scope.months_to_build(lake, GOLD_HEX_DAILY)
-    if not months:
-        return {"months": 0, "rows_out": 0}
-    daily = by_date(lake.read(GOLD_AQI_DAILY)).where(F.col("month").isin(months))
-    long = long_daily(daily, lake.read(SILVER_STATIONS)).cache()
-    in_months = f"month IN ({', '.join(repr(m) for m in months)})"
-    n = lake.merge(hex_daily(long), GOLD_HEX_DAILY, delete_missing_where=in_months).rows_written
-    n += lake.merge(region_daily(long), GOLD_REGION_DAILY, delete_missing_where=in_months).rows_written
-    long.unpersist()
-    if state is not None:
-        scope.record(lake, GOLD_HEX_DAILY, state, months)
-    return {"months": len(months), "rows_out": n}
+def run(lake: Lake, days: list[date] | None = None, run_id: str = "") -> dict[str, int]:
+    """Aggregates for the days whose daily values changed (or the given days)."""
+    p = scope.pending_daily(lake, GOLD_HEX_DAILY) if days is None else None
+    win = DayWindow.of(p.days if p else days or ())
+    n = 0
+    if win:
+        daily = by_date(lake.read(GOLD_AQI_DAILY)).where(scope.daily_where(win))
+        long = long_daily(daily, lake.read(SILVER_STATIONS)).cache()
+        # replaced, not merged (see jobs/gold/aqi_daily.py): only the days' files are rewritten
+        n = lake.overwrite(hex_daily(long), GOLD_HEX_DAILY, replace_where=scope.daily_where(win)).rows_written
+        n += lake.overwrite(region_daily(long), GOLD_REGION_DAILY, replace_where=scope.daily_where(win)).rows_written
+        long.unpersist()
+    if p:
+        changes.done(lake, p)
+    return {"days": len(win.days), "rows_out": n}
 
 
 JOB = Job(
@@ -95,8 +99,8 @@ JOB = Job(
     reads=(GOLD_AQI_DAILY, SILVER_STATIONS),
     writes=(GOLD_HEX_DAILY, GOLD_REGION_DAILY),
     run=lambda ctx: run(ctx.lake),
-    scope=by_month(),
+    scope=by_day(),
     transform=hex_daily,
-    records=(GOLD_PRODUCT_RUNS,),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     doc="H3 and admin-area daily aggregates of every tier",
 )

@@ -14,24 +14,26 @@ Conventions found from the January 2019 CNEMC archive (README "Moving values"):
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
+from smartmon import changes
 from smartmon.beijing_time import beijing_day, utc_to_beijing
 from smartmon.catalog.names import (
     GOLD_AIR_MOVING,
     GOLD_MOVING_AGREEMENT,
-    GOLD_PRODUCT_RUNS,
     SILVER_AIR_HOURLY,
     SILVER_AUDIT_LOG,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_QC_FLAGS,
 )
+from smartmon.changes import DayWindow
 from smartmon.io import Lake
-from smartmon.jobspec import Job, by_month
-from smartmon.qc.apply import valid_air
+from smartmon.jobspec import Job, by_day
 from smartmon.qc.flagframe import hour_index
 from smartmon.standards.rounding import standard_round
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 MEANS_24H = ("pm25", "pm10", "so2", "no2", "co")
 MIN_HOURS_24H = 20
 SHARE_8H = 0.75
+LOOKBACK = timedelta(hours=24)  # a 24 h window ending in the day's first hour reaches 23 h back
 PRODUCT = GOLD_AIR_MOVING
 # measure -> (published column in silver.air_hourly, hours column, hours of a complete window
 # (a number, "day8": the day's hours so far up to 8, "day": the day's hours so far), decimals)
@@ -93,7 +96,7 @@ COLUMNS = ("station_id", "ts", "month", *(f"{p}_24h" for p in MEANS_24H), "o3_8h
 
 
 def agreement(moving: DataFrame, published: DataFrame) -> DataFrame:
-    """Per source, month and measure: how many computed values equal the published ones, for
+    """Per source, Beijing day and measure: how many computed values equal the published ones, for
     complete windows (every hour present) and partial ones apart. A tie is a mean exactly half
     way between two reportable values: the source rounds its unrounded inputs there, which the
     archive does not carry, so either neighbour counts as agreeing in `n_equal_or_tie`."""
@@ -111,7 +114,7 @@ def agreement(moving: DataFrame, published: DataFrame) -> DataFrame:
         else:
             tie = F.lit(False)
         sel = both.where(mine.isNotNull() & F.col(f"p_{pub}").isNotNull()).select(
-            "source", "month", F.lit(measure).alias("measure"),
+            "source", "month", beijing_day(F.col("ts")).alias("day"), F.lit(measure).alias("measure"),
             F.when(F.col(ncol) >= _complete(full), F.lit("complete")).otherwise(F.lit("partial")).alias("window"),
             (F.abs(mine - F.col(f"p_{pub}")) < F.lit(1e-6)).alias("_eq"), tie.alias("_tie"),
         )
@@ -119,7 +122,7 @@ def agreement(moving: DataFrame, published: DataFrame) -> DataFrame:
     union = parts[0]
     for p in parts[1:]:
         union = union.unionByName(p)
-    return union.groupBy("source", "month", "measure", "window").agg(
+    return union.groupBy("source", "month", "day", "measure", "window").agg(
         F.count("*").cast("bigint").alias("n_compared"),
         F.sum(F.col("_eq").cast("int")).cast("bigint").alias("n_equal"),
         F.sum((~F.col("_eq") & F.col("_tie")).cast("int")).cast("bigint").alias("n_tie"),
@@ -134,26 +137,33 @@ def published_frame(air: DataFrame) -> DataFrame:
     return has.select("station_id", "ts", "source", *[F.col(c).alias(f"p_{c}") for c in cols])
 
 
-def run(lake: Lake, months: list[str] | None = None) -> dict[str, int]:
-    """Moving values for the months whose valid data changed (or the given months), and the
-    agreement with the published values of those months."""
-    state = None
-    if months is None:
-        months, state = scope.months_to_build(lake, PRODUCT)
-    if not months:
-        log.info("%s: no month changed", PRODUCT)
-        return {"months": 0, "rows_out": 0}
-    air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(scope.with_margin(months)))
-    valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
-    frame = moving_frame(valid).where(F.col("month").isin(months)).cache()
-    in_months = f"month IN ({', '.join(repr(m) for m in months)})"
-    out = lake.merge(frame.select(*COLUMNS), PRODUCT, delete_missing_where=in_months)
-    agree = agreement(frame, published_frame(air.where(F.col("month").isin(months))))
-    out_agree = lake.merge(agree, GOLD_MOVING_AGREEMENT, delete_missing_where=in_months)
+def run(lake: Lake, days: list[date] | None = None, run_id: str = "") -> dict[str, int]:
+    """Moving values for the days whose valid data changed and the day after each (its 24 h
+    windows reach back into the changed day), or for the given days; and the agreement with
+    the published values of those days."""
+    p = scope.pending_air(lake, PRODUCT) if days is None else None
+    changed = p.days if p else tuple(days or ())
+    build = DayWindow.of([*changed, *(d + timedelta(days=1) for d in changed)])
+    if not build:
+        if p:
+            changes.done(lake, p)
+        log.info("%s: no day changed", PRODUCT)
+        return {"days": 0, "rows_out": 0}
+    air, valid = scope.valid_in(lake, DayWindow.of(build.days, lookback=LOOKBACK))
+    frame = moving_frame(valid).where(build.predicate(widen=False)).cache()
+    built = build.predicate(widen=False)
+    # replaced, not merged: see jobs/gold/aqi_daily.py (a MERGE would copy older days' rows along)
+    out = lake.overwrite(frame.select(*COLUMNS), PRODUCT, replace_where=build.where(widen=False))
+    agree = agreement(frame, published_frame(air.where(built)))
+    # rows of the month-level layout an older lake kept (no day) go with the first rebuild
+    stale = " OR `day` IS NULL" if p and p.first else ""
+    out_agree = lake.merge(agree, GOLD_MOVING_AGREEMENT, delete_missing_where=f"({build.day_predicate()}){stale}")
     frame.unpersist()
-    if state is not None:
-        scope.record(lake, PRODUCT, state, months)
-    return {"months": len(months), "rows_out": out.rows_written + out_agree.rows_written}
+    if out.rows_written:
+        changes.note(lake, PRODUCT, build.days, run_id)
+    if p:
+        changes.done(lake, p)
+    return {"days": len(build.days), "rows_out": out.rows_written + out_agree.rows_written}
 
 
 JOB = Job(
@@ -161,9 +171,9 @@ JOB = Job(
     layer="gold",
     reads=(SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG),
     writes=(GOLD_AIR_MOVING, GOLD_MOVING_AGREEMENT),
-    run=lambda ctx: run(ctx.lake),
-    scope=by_month(lookback=timedelta(hours=24)),
+    run=lambda ctx: run(ctx.lake, run_id=ctx.run_id),
+    scope=by_day(lookback=LOOKBACK),
     transform=moving_frame,
-    records=(GOLD_PRODUCT_RUNS,),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     doc="24 h and 8 h moving values, and their agreement with the published ones",
 )

@@ -9,25 +9,27 @@ maximum 8 h on the 8 h table (above 800: the 1 h IAQI under 2012, 300 under 2026
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.air_moving import day_position
+from smartmon import changes
 from smartmon.beijing_time import beijing_day
 from smartmon.catalog.names import (
     GOLD_AIR_MOVING,
     GOLD_AQI_DAILY,
-    GOLD_PRODUCT_RUNS,
     SILVER_AIR_HOURLY,
     SILVER_AUDIT_LOG,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_QC_FLAGS,
 )
+from smartmon.changes import DayWindow
 from smartmon.io import Lake
-from smartmon.jobspec import Job, by_month
-from smartmon.qc.apply import valid_air
+from smartmon.jobspec import Job, by_day
 from smartmon.standards.aqi import (
     DAILY_TABLES,
     DISPLAY,
@@ -116,25 +118,28 @@ def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | No
     )
 
 
-def run(lake: Lake, months: list[str] | None = None, rule_set: str | None = None) -> dict[str, int]:
-    """Daily values and AQI for the months whose valid data changed (or the given months)."""
-    state = None
-    if months is None:
-        months, state = scope.months_to_build(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}")
-    if not months:
-        return {"months": 0, "rows_out": 0}
-    read = scope.with_margin(months)
-    air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(read))
-    valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
-    moving = lake.read(GOLD_AIR_MOVING).where(F.col("month").isin(read))
-    rows = daily_aqi(daily_values(valid, moving), rule_set).where(F.col("month").isin(months))
-    in_months = f"month IN ({', '.join(repr(m) for m in months)})"
-    same_rules = f"rule_set = '{rule_set}'" if rule_set else (
-        f"rule_set = CASE WHEN day >= DATE'{SWITCH_DATE}' THEN '{HJ633_2026}' ELSE '{HJ633_2012}' END")
-    out = lake.merge(rows, PRODUCT, delete_missing_where=f"{in_months} AND {same_rules}")
-    if state is not None:
-        scope.record(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}", state, months)
-    return {"months": len(months), "rows_out": out.rows_written}
+def run(lake: Lake, days: list[date] | None = None, rule_set: str | None = None, run_id: str = "") -> dict[str, int]:
+    """Daily values and AQI for the days whose valid data or moving values changed (or the
+    given days): each day reads its own hours and moving values only."""
+    consumer = PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}"
+    p = scope.pending_air(lake, consumer, GOLD_AIR_MOVING) if days is None else None
+    win = DayWindow.of(p.days if p else days or ())
+    n = 0
+    if win:
+        _, valid = scope.valid_in(lake, win)
+        moving = lake.read(GOLD_AIR_MOVING).where(win.where())
+        rows = daily_aqi(daily_values(valid, moving), rule_set).where(win.day_predicate())
+        same_rules = f"rule_set = '{rule_set}'" if rule_set else (
+            f"rule_set = CASE WHEN day >= DATE'{SWITCH_DATE}' THEN '{HJ633_2026}' ELSE '{HJ633_2012}' END")
+        # the days' rows are replaced, not merged: a MERGE that updates yesterday's rows (its 24th
+        # hour arrives with today's file) rewrites their files with every row copied in them, night
+        # after night; a replaceWhere rewrites only the files of the days replaced
+        n = lake.overwrite(rows, PRODUCT, replace_where=f"({scope.daily_where(win)}) AND ({same_rules})").rows_written
+        if n and rule_set is None:
+            changes.note(lake, PRODUCT, win.days, run_id)
+    if p:
+        changes.done(lake, p)
+    return {"days": len(win.days), "rows_out": n}
 
 
 JOB = Job(
@@ -142,9 +147,9 @@ JOB = Job(
     layer="gold",
     reads=(SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG, GOLD_AIR_MOVING),
     writes=(GOLD_AQI_DAILY,),
-    run=lambda ctx: run(ctx.lake),
-    scope=by_month(lookback=timedelta(hours=24)),
+    run=lambda ctx: run(ctx.lake, run_id=ctx.run_id),
+    scope=by_day(),
     transform=daily_aqi,
-    records=(GOLD_PRODUCT_RUNS,),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     doc="daily values and daily AQI",
 )

@@ -10,22 +10,25 @@ hour unless pinned. What the CNEMC archive's published AQI uses was checked agai
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
+from smartmon import changes
 from smartmon.beijing_time import beijing_day
 from smartmon.catalog.names import (
     GOLD_AQI_HOURLY,
-    GOLD_PRODUCT_RUNS,
     SILVER_AIR_HOURLY,
     SILVER_AUDIT_LOG,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_QC_FLAGS,
 )
+from smartmon.changes import DayWindow
 from smartmon.io import Lake
-from smartmon.jobspec import Job, by_month
-from smartmon.qc.apply import valid_air
+from smartmon.jobspec import Job, by_day
 from smartmon.standards.aqi import (
     CORE_POLLUTANTS,
     HJ633_2012,
@@ -77,24 +80,28 @@ def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
     )
 
 
-def run(lake: Lake, rule_set: str | None = None, months: list[str] | None = None) -> dict[str, int]:
+def run(lake: Lake, rule_set: str | None = None, days: list[date] | None = None, run_id: str = "") -> dict[str, int]:
     """Gold AQI from the valid silver values (ERROR-flagged values left out and counted), for
-    the months whose valid data changed, or the given months (a pinned rule set adds rows
-    beside the by-date ones)."""
-    state = None
-    if months is None:
-        months, state = scope.months_to_build(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}")
-    if not months:
-        return {"months": 0, "rows_out": 0}
-    air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(months))
-    rows = aqi_hourly(valid_air(air, lake.read(SILVER_QC_FLAGS)), rule_set).cache()
-    result = lake.merge(rows, PRODUCT)
-    excluded = rows.agg(F.sum("n_excluded")).first()[0] or 0
-    rows.unpersist()
-    log.info("gold.aqi_hourly: %d values excluded by ERROR QC flags in %s", excluded, ", ".join(months))
-    if state is not None:
-        scope.record(lake, PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}", state, months)
-    return {"months": len(months), "rows_out": result.rows_written, "values_excluded": int(excluded)}
+    the days whose air values, flags or audits changed, or the given days (a pinned rule set
+    adds rows beside the by-date ones)."""
+    consumer = PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}"
+    p = scope.pending_air(lake, consumer) if days is None else None
+    win = DayWindow.of(p.days if p else days)
+    summary = {"days": len(win.days), "rows_out": 0, "values_excluded": 0}
+    if win:
+        air, valid = scope.valid_in(lake, win)
+        rows = aqi_hourly(valid, rule_set).cache()
+        result = lake.merge(rows, PRODUCT, keys_unique=True, where=lambda a: win.where(widen=False, alias=a),
+                            cluster_by=("ts", len(win.days)))
+        excluded = rows.agg(F.sum("n_excluded")).first()[0] or 0
+        rows.unpersist()
+        log.info("gold.aqi_hourly: %d values excluded by ERROR QC flags in %s", excluded, win.describe())
+        if result.rows_written and rule_set is None:
+            changes.note(lake, PRODUCT, win.days, run_id)
+        summary.update(rows_out=result.rows_written, values_excluded=int(excluded))
+    if p:
+        changes.done(lake, p)
+    return summary
 
 
 JOB = Job(
@@ -102,9 +109,9 @@ JOB = Job(
     layer="gold",
     reads=(SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG),
     writes=(GOLD_AQI_HOURLY,),
-    run=lambda ctx: run(ctx.lake),
-    scope=by_month(),
+    run=lambda ctx: run(ctx.lake, run_id=ctx.run_id),
+    scope=by_day(),
     transform=aqi_hourly,
-    records=(GOLD_PRODUCT_RUNS,),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     doc="real-time AQI by HJ 633",
 )

@@ -12,21 +12,24 @@ a period is the one in force on its first day unless pinned.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date, daily_aqi
+from smartmon import changes
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_EVAL_ANNUAL,
     GOLD_EVAL_MONTHLY,
-    GOLD_PRODUCT_RUNS,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_STATIONS,
 )
 from smartmon.io import Lake
-from smartmon.jobspec import Job, by_month
+from smartmon.jobspec import Job, by_day
 from smartmon.standards.evaluation import (
     MIN_DAYS_FEBRUARY,
     MIN_DAYS_MONTH,
@@ -151,25 +154,26 @@ def evaluate(daily: DataFrame, stations: DataFrame, annual: bool, *, limit_set: 
     return ranked.unionByName(rows.where(F.col("comprehensive_index").isNull()).withColumn("rank", F.lit(None).cast("int")))
 
 
-def run(lake: Lake, months: list[str] | None = None, limit_set: str | None = None) -> dict[str, int]:
-    """Monthly evaluation of the months whose daily values changed, annual of their years."""
-    state = None
-    if months is None:
-        months, state = scope.months_to_build(lake, GOLD_EVAL_MONTHLY)
-    if not months:
-        return {"months": 0, "rows_out": 0}
-    years = sorted({m[:4] for m in months})
-    daily = by_date(lake.read(GOLD_AQI_DAILY))
-    stations = lake.read(SILVER_STATIONS)
-    in_months = f"period IN ({', '.join(repr(m) for m in months)})"
-    monthly = evaluate(daily.where(F.col("month").isin(months)), stations, annual=False, limit_set=limit_set)
-    n = lake.merge(monthly, GOLD_EVAL_MONTHLY, delete_missing_where=in_months).rows_written
-    in_years = f"period IN ({', '.join(repr(y) for y in years)})"
-    annual = evaluate(daily.where(F.substring("month", 1, 4).isin(years)), stations, annual=True, limit_set=limit_set)
-    n += lake.merge(annual, GOLD_EVAL_ANNUAL, delete_missing_where=in_years).rows_written
-    if state is not None:
-        scope.record(lake, GOLD_EVAL_MONTHLY, state, months)
-    log.info("evaluation of %s", ", ".join(months))
+def run(lake: Lake, days: list[date] | None = None, limit_set: str | None = None) -> dict[str, int]:
+    """Monthly evaluation of the months whose daily values changed, annual of their years (both
+    from gold.aqi_daily, never the hourly values), or of the given days' months."""
+    p = scope.pending_daily(lake, GOLD_EVAL_MONTHLY) if days is None else None
+    months = scope.months_of(p.days if p else days or [])
+    n = 0
+    if months:
+        years = sorted({m[:4] for m in months})
+        daily = by_date(lake.read(GOLD_AQI_DAILY))
+        stations = lake.read(SILVER_STATIONS)
+        in_months = f"period IN ({', '.join(repr(m) for m in months)})"
+        monthly = evaluate(daily.where(F.col("month").isin(months)), stations, annual=False, limit_set=limit_set)
+        n = lake.merge(monthly, GOLD_EVAL_MONTHLY, delete_missing_where=in_months).rows_written
+        in_years = f"period IN ({', '.join(repr(y) for y in years)})"
+        year_months = [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
+        annual = evaluate(daily.where(F.col("month").isin(year_months)), stations, annual=True, limit_set=limit_set)
+        n += lake.merge(annual, GOLD_EVAL_ANNUAL, delete_missing_where=in_years).rows_written
+        log.info("evaluation of %s", ", ".join(months))
+    if p:
+        changes.done(lake, p)
     return {"months": len(months), "rows_out": n}
 
 
@@ -179,8 +183,8 @@ JOB = Job(
     reads=(GOLD_AQI_DAILY, SILVER_STATIONS),
     writes=(GOLD_EVAL_MONTHLY, GOLD_EVAL_ANNUAL),
     run=lambda ctx: run(ctx.lake),
-    scope=by_month(),
+    scope=by_day(),
     transform=evaluate,
-    records=(GOLD_PRODUCT_RUNS,),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     doc="HJ 663 monthly and annual evaluation, city rankings",
 )

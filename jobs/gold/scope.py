@@ -1,70 +1,66 @@
-"""Which months a gold product must recompute: those whose valid air data changed.
+"""What the air chain's day-scoped jobs share: their inputs, their bootstrap, and reading the
+valid air values of a window of Beijing days (smartmon.changes holds the change log itself).
 
-A month's fingerprint covers its silver rows (count, latest ingest) and the QC flags that
-decide validity (including audits), so new data, a corrected value, a new rule version or an
-auditor's decision all trigger a recompute, and an unchanged month is left alone. Moving
-windows and Beijing days cross month ends (the hour ending 00:00 on the 1st closes the last day
-of the month before), so a changed month also recomputes its neighbours.
+Validity depends on the QC flags and the auditors' decisions as much as on the values, so a
+product that uses valid values follows the changes of all three tables.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from smartmon.catalog.names import (
-    GOLD_PRODUCT_RUNS,
-    SILVER_AIR_HOURLY,
-    SILVER_AUDIT_LOG,
-    SILVER_QC_FLAGS,
-)
+from smartmon import changes
+from smartmon.catalog.names import GOLD_AQI_DAILY, SILVER_AIR_HOURLY, SILVER_AUDIT_LOG, SILVER_QC_FLAGS
+from smartmon.changes import DayWindow, literal
 from smartmon.io import Lake
+from smartmon.qc.apply import valid_air
 
-AIR_FLAG_TABLES = (SILVER_AIR_HOURLY, SILVER_AUDIT_LOG)
-
-
-def next_month(month: str) -> str:
-    y, m = int(month[:4]), int(month[5:7])
-    return f"{y + m // 12}-{m % 12 + 1:02d}"
+AIR_INPUTS = (SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG)
 
 
-def prev_month(month: str) -> str:
-    y, m = int(month[:4]), int(month[5:7])
-    return f"{y - (m == 1)}-{(m - 2) % 12 + 1:02d}"
+def air_days(lake: Lake) -> list[date]:
+    """Every Beijing day silver.air_hourly holds (a consumer's first run builds them all)."""
+    return changes.days_in(lake.read(SILVER_AIR_HOURLY).select("ts"))
 
 
-def air_fingerprints(lake: Lake) -> DataFrame:
-    """(month, fingerprint) of silver.air_hourly plus the air QC flags."""
-    air = lake.read(SILVER_AIR_HOURLY).groupBy("month").agg(
-        F.count("*").alias("n"), F.max("ingested_at").alias("last"), F.sum(F.xxhash64("station_id", "ts", "status")).alias("h")
-    )
-    flags = (
-        lake.read(SILVER_QC_FLAGS)
-        .where(F.col("source_table").isin(*AIR_FLAG_TABLES))
-        .groupBy("month")
-        .agg(F.sum(F.xxhash64("station_id", "parameter", "ts_from", "ts_to", "rule", "level", "rule_version")).alias("fh"))
-    )
-    return air.join(flags, "month", "left").select(
-        "month", F.concat_ws("/", "n", F.col("last").cast("string"), "h", F.coalesce(F.col("fh"), F.lit(0))).alias("fingerprint")
-    )
+def pending_air(lake: Lake, consumer: str, *more_inputs: str) -> changes.Pending:
+    return changes.pending(lake, consumer, (*AIR_INPUTS, *more_inputs), lambda: air_days(lake))
 
 
-def months_to_build(lake: Lake, product: str) -> tuple[list[str], DataFrame]:
-    """Changed months (and the months either side, when they have data) and the state to record."""
-    state = air_fingerprints(lake).withColumn("product", F.lit(product)).cache()
-    done = lake.read(GOLD_PRODUCT_RUNS).where(F.col("product") == product)
-    changed = sorted(r.month for r in state.join(done, ["product", "month", "fingerprint"], "left_anti").select("month").collect())
-    present = {r.month for r in state.select("month").collect()}
-    months = sorted({x for m in changed for x in (prev_month(m), m, next_month(m)) if x in present})
-    return months, state
+def pending_daily(lake: Lake, consumer: str) -> changes.Pending:
+    """Days whose daily AQI changed (products built from gold.aqi_daily)."""
+    def every_day() -> list[date]:
+        return sorted(r.day for r in lake.read(GOLD_AQI_DAILY).select("day").distinct().collect())
+
+    return changes.pending(lake, consumer, (GOLD_AQI_DAILY,), every_day)
 
 
-def record(lake: Lake, product: str, state: DataFrame, months: list[str]) -> None:
-    if months:
-        lake.merge(state.where(F.col("month").isin(months)).select("product", "month", "fingerprint"), GOLD_PRODUCT_RUNS)
-    state.unpersist()
+def read_air(lake: Lake, win: DayWindow) -> DataFrame:
+    """silver.air_hourly rows of the window's hours, lookback and ahead included."""
+    return lake.read(SILVER_AIR_HOURLY).where(win.where())
 
 
-def with_margin(months: list[str]) -> list[str]:
-    """The months to read so windows at both ends of each month are complete."""
-    return sorted({x for m in months for x in (prev_month(m), m, next_month(m))})
+def flags_for(lake: Lake, win: DayWindow) -> DataFrame:
+    """The QC flags whose range overlaps the window (a flag's range may start months before)."""
+    overlap = " OR ".join(f"(ts_to > {literal(lo)} AND ts_from <= {literal(hi)})" for lo, hi in win.ranges())
+    return lake.read(SILVER_QC_FLAGS).where(overlap or "false")
+
+
+def valid_in(lake: Lake, win: DayWindow) -> tuple[DataFrame, DataFrame]:
+    """(the window's air rows, the same rows with QC-excluded values set to null)."""
+    air = read_air(lake, win)
+    return air, valid_air(air, flags_for(lake, win))
+
+
+def months_of(days: tuple[date, ...] | list[date]) -> list[str]:
+    """The calendar months of Beijing days (the partition of the daily tables)."""
+    return sorted({d.strftime("%Y-%m") for d in days})
+
+
+def daily_where(win: DayWindow, alias: str = "", day: str = "day") -> str:
+    """Literal predicate on a daily table: its month partitions and the days."""
+    m = f"{alias}.`month`" if alias else "`month`"
+    months = ", ".join(f"'{x}'" for x in months_of(win.days))
+    return f"{m} IN ({months}) AND ({win.day_predicate(day, alias)})" if win.days else "false"

@@ -1,30 +1,35 @@
 """QC job: the rule book over silver air, water and HJ 212 values -> silver.qc_flags, and the
 falsification screening -> gold.qc_screening.
 
-Flags of the months given (default: every month with air data) are recomputed and MERGEd, so a
-re-run with the same data and rules changes nothing, and flags that no longer apply (data
-corrected, rules changed) are removed. Manual audit flags are never touched here.
+Flags of the days whose air values changed (smartmon.changes; the given days on the command
+line) are recomputed and MERGEd, so a re-run with the same data and rules changes nothing, and
+flags that no longer apply (data corrected, rules changed) are removed. Manual audit flags are never touched here.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from jobs.gold import scope
+from smartmon import changes
 from smartmon.catalog.names import (
     GOLD_QC_SCREENING,
     SILVER_AIR_HOURLY,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_HJ212_VALUES,
     SILVER_QC_FLAGS,
-    SILVER_QC_RUNS,
     SILVER_STATIONS,
     SILVER_WATER_OBS,
 )
+from smartmon.changes import DayWindow
 from smartmon.io import Lake
-from smartmon.jobspec import Job, by_month
+from smartmon.jobspec import Job, by_day
 from smartmon.qc.air import air_flags, hourly_context
 from smartmon.qc.device import device_flags
 from smartmon.qc.flagframe import AIR_PARAMETERS, long_values
@@ -35,6 +40,7 @@ from smartmon.qc.spatial import spatial_frame
 from smartmon.qc.water import water_flags
 
 log = logging.getLogger(__name__)
+LOOKBACK = timedelta(hours=24)  # every rule window whole: 8 h constant runs and 2-day offset runs across midnight
 
 
 def pairs_frame(lake: Lake, rules: Rules) -> DataFrame:
@@ -54,49 +60,42 @@ def air_products(air: DataFrame, pairs: DataFrame, rules: Rules) -> tuple[DataFr
     return air_flags(air, context, frame, rules), station_day_scores(frame, context, rules), [context, frame]
 
 
-def _in(months: list[str]) -> str:
-    return "(" + ", ".join(f"'{m}'" for m in months) + ")"
+def run(lake: Lake, days: list[date] | None = None, rules: Rules | None = None, run_id: str = "") -> dict[str, int]:
+    """Flags and screening for the days whose air values changed (every day of the air data
+    under a rule book version not run before), or for the given days.
 
-
-def months_to_check(lake: Lake, rules: Rules) -> tuple[list[str], DataFrame]:
-    """Months of air data whose rows changed since the last check, or checked with other rules."""
-    state = (
-        lake.read(SILVER_AIR_HOURLY)
-        .groupBy("month")
-        .agg(F.count("*").alias("air_rows"), F.max("ingested_at").alias("air_last_ingested"))
-        .withColumn("rule_version", F.lit(rules.version))
-    ).cache()
-    done = lake.read(SILVER_QC_RUNS)
-    todo = state.join(done, ["month", "air_rows", "air_last_ingested", "rule_version"], "left_anti")
-    return sorted(r.month for r in todo.select("month").collect()), state
-
-
-def run(lake: Lake, months: list[str] | None = None, rules: Rules | None = None) -> dict[str, int]:
-    """Flags and screening for the given months, or for every month that changed."""
+    Each day is checked with the LOOKBACK days before it read too: the temporal rules see the
+    hours across midnight, and a station's usual relation to its neighbours (the spatial
+    rules' centre and spread) is taken over the days read, not one day alone. The flags kept
+    are those ending in the days checked; the flags of other days are left alone."""
     rules = rules or load_rules()
-    state = None
-    if months is None:
-        months, state = months_to_check(lake, rules)
-    summary = {"months": len(months), "rows_out": 0}
+    p = (changes.pending(lake, f"{SILVER_QC_FLAGS}@{rules.version}", (SILVER_AIR_HOURLY,), lambda: scope.air_days(lake))
+         if days is None else None)
+    win = DayWindow.of(p.days if p else days or (), lookback=LOOKBACK)
+    summary = {"days": len(win.days), "rows_out": 0}
     other = reduce(DataFrame.unionByName, [water_flags(lake.read(SILVER_WATER_OBS), rules),
                                            device_flags(lake.read(SILVER_HJ212_VALUES), rules)])
-    scope = f"rule <> 'manual_audit' AND source_table IN ('{SILVER_WATER_OBS}', '{SILVER_HJ212_VALUES}')"
-    summary["rows_out"] += lake.merge(other, SILVER_QC_FLAGS, delete_missing_where=scope).rows_written
-    if months:
-        log.info("QC of air data for %s", ", ".join(months))
-        air = lake.read(SILVER_AIR_HOURLY).where(F.col("month").isin(months))
+    other_scope = f"rule <> 'manual_audit' AND source_table IN ('{SILVER_WATER_OBS}', '{SILVER_HJ212_VALUES}')"
+    summary["rows_out"] += lake.merge(other, SILVER_QC_FLAGS, delete_missing_where=other_scope).rows_written
+    if win:
+        log.info("QC of air data for %s (read from %d h before)", win.describe(), LOOKBACK.total_seconds() // 3600)
+        air = lake.read(SILVER_AIR_HOURLY).where(win.where())
         flags, scores, cached = air_products(air, pairs_frame(lake, rules), rules)
-        flags = flags.where(F.col("month").isin(months)).cache()
+        ending = win.predicate("ts_to", widen=False)
+        flags = flags.where(ending).cache()
         flags.count()  # materialise once: MERGE reads its source more than once
-        scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND month IN {_in(months)}"
-        summary["rows_out"] += lake.merge(flags, SILVER_QC_FLAGS, delete_missing_where=scope).rows_written
-        summary["rows_out"] += lake.merge(scores, GOLD_QC_SCREENING, delete_missing_where=f"month IN {_in(months)}").rows_written
+        air_scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND ({ending})"
+        n = lake.overwrite(flags, SILVER_QC_FLAGS, replace_where=air_scope).rows_written  # see jobs/gold/aqi_daily.py
+        days_scope = scope.daily_where(DayWindow.of(win.days))
+        scores = scores.where(win.day_predicate())
+        n_scores = lake.overwrite(scores, GOLD_QC_SCREENING, replace_where=days_scope).rows_written  # see jobs/gold/aqi_daily.py
         for df in (flags, *cached):
             df.unpersist()
-        if state is not None:
-            lake.merge(state.where(F.col("month").isin(months)), SILVER_QC_RUNS)
-    if state is not None:
-        state.unpersist()
+        if n:
+            changes.note(lake, SILVER_QC_FLAGS, win.days, run_id)
+        summary["rows_out"] += n + n_scores
+    if p:
+        changes.done(lake, p)
     levels = lake.read(SILVER_QC_FLAGS).groupBy("level").count().collect()
     summary.update({f"flags_{r['level'].lower()}": int(r["count"]) for r in levels})
     log.info("silver.qc_flags (rules %s): %s", rules.version, summary)
@@ -116,9 +115,10 @@ JOB = Job(
     name=SILVER_QC_FLAGS,
     layer="qc",
     reads=(SILVER_AIR_HOURLY, SILVER_WATER_OBS, SILVER_HJ212_VALUES, SILVER_STATIONS),
-    writes=(SILVER_QC_FLAGS, GOLD_QC_SCREENING, SILVER_QC_RUNS),
-    run=lambda ctx: run(ctx.lake),
-    scope=by_month(),
+    writes=(SILVER_QC_FLAGS, GOLD_QC_SCREENING),
+    run=lambda ctx: run(ctx.lake, run_id=ctx.run_id),
+    scope=by_day(lookback=LOOKBACK),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     transform=air_products,
     doc="the QC rule book and the falsification screening",
 )

@@ -35,13 +35,17 @@ from jobs.silver.conform import (
 )
 from jobs.silver.packed_lineage import FACTS, LineageCodes, codes_of, lineage_facts
 from jobs.silver.pipeline import silver_job
+from smartmon import changes
+from smartmon.beijing_time import beijing_day
 from smartmon.catalog.names import (
     BRONZE_INGEST_BATCHES,
     BRONZE_QUARANTINE,
     SILVER_AIR_HOURLY,
+    SILVER_CHANGED_DAYS,
     SILVER_STATION_ALIASES,
     SILVER_STATIONS,
 )
+from smartmon.changes import DayWindow
 from smartmon.errors import GraphError
 from smartmon.io import Lake
 from smartmon.lineage import quarantine
@@ -94,7 +98,7 @@ def file_order(lake: Lake, batch_ids: set[str]) -> dict[tuple[str, str], int]:
     return {(r.source_file, r.batch_id): r.file_order or 0 for r in rows}
 
 
-def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, int]:
+def run(lake: Lake, batches: dict[str, list[str]] | None = None, run_id: str = "") -> dict[str, int]:
     """Conform new bronze batches (all bronze when batches is None) into silver.air_hourly.
 
     Bronze is read three times: the months and files of the rows (times only, the values'
@@ -112,25 +116,32 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None) -> dict[str, in
     known, unknown = unknown_stations(parsed, lake.read(SILVER_STATIONS))
     known = known.where(F.col("ts").isNotNull())
     # one small scan for both: the months the rows fall in and the facts of their lineage codes
-    facts = known.select(month_local(F.col("ts")).alias("month"), *FACTS).distinct().collect()
+    facts = known.select(month_local(F.col("ts")).alias("month"), beijing_day(F.col("ts")).alias("day"), *FACTS).distinct().collect()
     months = sorted({r.month for r in facts})
+    # the delivery's hours: MERGE and the corrections read only the files holding them
+    win = DayWindow.of(r.day for r in facts)
     codes = codes_of((tuple(r[c] for c in FACTS) for r in facts), file_order(lake, {r.batch_id for r in facts if r.batch_id}))
     rows = rows_of(known, codes)
     # Values, not rows: what the delivery replaces is kept first (silver.value_corrections), then
     # only the delivered values change. status is the auditors' (smartmon audit): the same values
     # arriving again keep it; a corrected value sets the row back to preliminary.
     # (a month's first load replaces nothing: the rows are computed once, by the write)
-    reloading = corrections.has_rows(lake, SILVER_AIR_HOURLY, months)
+    hours = win.predicate(widen=False)
+    reloading = corrections.has_rows(lake, SILVER_AIR_HOURLY, months, hours)
     if reloading:
         rows = rows.cache()
-    fixed = corrections.record(lake, rows, SILVER_AIR_HOURLY, VALUE_COLS, months) if reloading else {"corrected": 0, "audited_reopened": 0}
-    result = lake.merge(rows, SILVER_AIR_HOURLY, within={"month": months}, keys_unique=True, values=VALUE_COLS)
+    fixed = corrections.record(lake, rows, SILVER_AIR_HOURLY, VALUE_COLS, months, hours) if reloading else {"corrected": 0, "audited_reopened": 0}
+    result = lake.merge(rows, SILVER_AIR_HOURLY, within={"month": months}, keys_unique=True, values=VALUE_COLS,
+                        where=lambda a: win.predicate(widen=False, alias=a), cluster_by=("ts", len(win.days)))
     if reloading:
         rows.unpersist()
     q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage=SILVER_AIR_HOURLY)
-    summary = {"rows_out": result.rows_written, "quarantined": q.rows_inserted if q.table == BRONZE_QUARANTINE else 0, **fixed}
+    if result.rows_written:
+        changes.note(lake, SILVER_AIR_HOURLY, win.days, run_id)
+    summary = {"rows_out": result.rows_written, "days": len(win.days), "quarantined": q.rows_inserted if q.table == BRONZE_QUARANTINE else 0, **fixed}
     log.info("silver.air_hourly: %s", summary)
     return summary
 
 
-JOB = silver_job(SILVER_AIR_HOURLY, run, reads=(SILVER_STATIONS, SILVER_STATION_ALIASES), transform=rows_of)
+JOB = silver_job(SILVER_AIR_HOURLY, run, reads=(SILVER_STATIONS, SILVER_STATION_ALIASES), transform=rows_of,
+                 records=(SILVER_CHANGED_DAYS,))

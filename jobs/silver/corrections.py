@@ -52,19 +52,27 @@ def corrections(rows: DataFrame, target: DataFrame, table: str, keys: Sequence[s
              "old_source_line", "old_batch_id", "new_source_file", "new_source_line", "new_batch_id")
 
 
-def has_rows(lake: Lake, table: str, months: Sequence[str]) -> bool:
-    """Whether the table holds any row in the months (else a delivery can replace nothing)."""
+def _target(lake: Lake, table: str, months: Sequence[str], where: str | None) -> DataFrame:
+    """The table's rows in the months (and the literal predicate, e.g. the delivery's hours)."""
+    target = lake.read(table).where(partition_predicate(catalog.get(table), {"month": months}, alias=""))
+    return target.where(where) if where else target
+
+
+def has_rows(lake: Lake, table: str, months: Sequence[str], where: str | None = None) -> bool:
+    """Whether the table holds any row in the months and hours (else a delivery can replace nothing)."""
     if not months:
         return False
-    return bool(lake.read(table).where(partition_predicate(catalog.get(table), {"month": months}, alias="")).limit(1).collect())
+    return bool(_target(lake, table, months, where).limit(1).collect())
 
 
-def record(lake: Lake, rows: DataFrame, table: str, values: Sequence[str], months: Sequence[str]) -> dict[str, int]:
+def record(lake: Lake, rows: DataFrame, table: str, values: Sequence[str], months: Sequence[str],
+           where: str | None = None) -> dict[str, int]:
     """Write the corrections `rows` would make to `table` (within the months they fall in), before
     they are merged; a re-run finds the values already equal and writes nothing again. The caller
-    skips this for months the table does not hold yet (has_rows): nothing there to replace."""
+    skips this for months the table does not hold yet (has_rows): nothing there to replace.
+    where: a literal predicate the rows all satisfy (their hours), so only those files are read."""
     spec = catalog.get(table)
-    target = lake.read(table).where(partition_predicate(spec, {"month": months}, alias=""))
+    target = _target(lake, table, months, where)
     found = corrections(rows, target, table, spec.keys, values).withColumn("corrected_at", F.lit(now_utc())).cache()
     try:
         counts = found.agg(F.count("*").alias("n"), F.sum(F.when(F.col("old_status") == "audited", 1).otherwise(0)).alias("a")).first()

@@ -54,7 +54,8 @@ def conform(lake: Lake, job: str, table: str, run: Conformer) -> dict[str, int]:
 
 
 def silver_job(table: str, run: Conformer, *, reads: tuple[str, ...] = (), writes: tuple[str, ...] | None = None,
-               name: str | None = None, transform: Callable[..., object] | None = None, doc: str = "") -> Job:
+               name: str | None = None, transform: Callable[..., object] | None = None, doc: str = "",
+               records: tuple[str, ...] = ()) -> Job:
     """The declaration of a job that conforms the new batches of `table`'s feeds with `run`.
 
     The job is named after the table unless said; it writes the table (or `writes`); `reads`
@@ -71,7 +72,7 @@ def silver_job(table: str, run: Conformer, *, reads: tuple[str, ...] = (), write
         writes=writes or (table,),
         run=runner,
         scope=NEW_BATCHES,
-        records=(BRONZE_INGEST_BATCHES, SILVER_CONFORMED_BATCHES, BRONZE_QUARANTINE),
+        records=(BRONZE_INGEST_BATCHES, SILVER_CONFORMED_BATCHES, BRONZE_QUARANTINE, *records),
         transform=transform,
         extra={"conforms": table},
         doc=doc,

@@ -81,21 +81,6 @@ QC_SCREENING = register(
     )
 )
 
-PRODUCT_RUNS = register(
-    TableSpec(
-        layer="gold",
-        name="product_runs",
-        description="What each gold product last built per month: a month is rebuilt only when the "
-        "fingerprint of its valid air data (rows, ingests, QC flags and audits) changed.",
-        columns=(
-            Col("product", "string", "gold table", False),
-            Col("month", "string", "yyyy-MM, Beijing time", False),
-            Col("fingerprint", "string", "rows/latest ingest/hash of rows/hash of QC flags", False),
-        ),
-        keys=("product", "month"),
-    )
-)
-
 _MOVING_DOC = {
     "pm25": "PM2.5", "pm10": "PM10", "so2": "SO2", "no2": "NO2", "co": "CO (mg/m3, 0.1)",
 }
@@ -130,10 +115,12 @@ MOVING_AGREEMENT = register(
         layer="gold",
         name="moving_agreement",
         description="Computed moving values against the ones a source published itself, per source, "
-        "month and measure, for complete windows (every hour present) and partial ones.",
+        "Beijing day and measure, for complete windows (every hour present) and partial ones "
+        "(sum the counts over a month's days for the month).",
         columns=(
             Col("source", "string", "source that published the values (cnemc-archive)", False),
-            Col("month", "string", "yyyy-MM", False),
+            Col("month", "string", "yyyy-MM (Beijing time of the hours)", False),
+            Col("day", "date", "Beijing day of the hours compared"),
             Col("measure", "string", "pm25_24h ... o3_8h, o3_24h, o3_8h_24h", False),
             Col("window", "string", "complete | partial", False),
             Col("n_compared", "bigint", "station-hours with both values"),
@@ -143,7 +130,7 @@ MOVING_AGREEMENT = register(
             Col("share_equal", "double", "n_equal / n_compared"),
             Col("share_equal_or_tie", "double", "n_equal_or_tie / n_compared"),
         ),
-        keys=("source", "month", "measure", "window"),
+        keys=("source", "month", "day", "measure", "window"),
     )
 )
 

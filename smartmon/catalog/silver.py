@@ -258,19 +258,40 @@ AUDIT_LOG = register(
     )
 )
 
-QC_RUNS = register(
+CHANGED_DAYS = register(
     TableSpec(
         layer="silver",
-        name="qc_runs",
-        description="What the QC job last checked per month of air data: a month is checked again "
-        "only when its rows changed or the rule book's version did.",
+        name="changed_days",
+        description="The Beijing days each writer of the air chain changed, one row per table, day "
+        "and run: what the day-scoped jobs downstream read to know their work (smartmon/changes.py). "
+        "Row tracking gives each row the version that committed it.",
         columns=(
-            Col("month", "string", "yyyy-MM, Beijing time", False),
-            Col("air_rows", "bigint", "rows of silver.air_hourly in the month when checked"),
-            Col("air_last_ingested", "timestamp", "latest ingested_at among them"),
-            Col("rule_version", "string", "rule book version used"),
+            Col("table", "string", "the table whose rows of that day changed", False),
+            Col("day", "date", "Beijing day (the hour ending 00:00 belongs to the day before)", False),
+            Col("run_id", "string", "the run that changed it"),
+            Col("noted_at", "timestamp", "UTC", False),
         ),
-        keys=("month",),
+        keys=("table", "day", "run_id"),
+        append_only=True,
+        extra_properties={"delta.enableRowTracking": "true"},
+    )
+)
+
+CHANGE_MARKS = register(
+    TableSpec(
+        layer="silver",
+        name="change_marks",
+        description="How far each day-scoped consumer has read silver.changed_days, appended after "
+        "each run that built its days: its greatest version is the mark. A consumer without a mark "
+        "(first run, new QC rule book) builds every day of its input.",
+        columns=(
+            Col("consumer", "string", "job (and rule version) that consumed the changes", False),
+            Col("version", "bigint", "silver.changed_days version read", False),
+            Col("days", "bigint", "days built by that run"),
+            Col("updated_at", "timestamp", "UTC"),
+        ),
+        keys=("consumer", "version"),
+        append_only=True,
     )
 )
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from smartmon import changes
 from smartmon.catalog.names import (
     SILVER_AIR_HOURLY,
     SILVER_AUDIT_LOG,
@@ -77,7 +78,9 @@ def mark(lake: Lake, d: Decision) -> dict[str, int]:
         raise InputError(f"verdict must be one of {VERDICTS}, not {d.verdict!r}")
     _check(lake, d)
     lake.append(_event(lake, "mark", d), SILVER_AUDIT_LOG)
-    return refresh(lake, d.station_id)
+    out = refresh(lake, d.station_id)
+    changes.note(lake, SILVER_AUDIT_LOG, changes.days_spanning(d.ts_from, d.ts_to))  # the gold of these days follows
+    return out
 
 
 def unmark(lake: Lake, d: Decision) -> dict[str, int]:
@@ -89,7 +92,9 @@ def unmark(lake: Lake, d: Decision) -> dict[str, int]:
         raise InputError(f"no active audit mark for {d.station_id} {d.parameter} {d.ts_from}..{d.ts_to} (UTC); "
                          "`smartmon audit list` shows them")
     lake.append(_event(lake, "unmark", d), SILVER_AUDIT_LOG)
-    return refresh(lake, d.station_id)
+    out = refresh(lake, d.station_id)
+    changes.note(lake, SILVER_AUDIT_LOG, changes.days_spanning(d.ts_from, d.ts_to))
+    return out
 
 
 def refresh(lake: Lake, station_id: str) -> dict[str, int]:

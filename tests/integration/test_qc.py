@@ -26,8 +26,8 @@ def checked(lake, ingested):
 
 def test_absurd_nh3n_values_are_errors_and_a_rerun_changes_nothing(lake, checked):
     first, again, _ = checked
-    assert first["months"] >= 1 and first["flags_error"] >= 1
-    assert again["months"] == 0 and again["rows_out"] == 0  # same data, same rules: nothing to do
+    assert first["days"] >= 1 and first["flags_error"] >= 1
+    assert again["days"] == 0 and again["rows_out"] == 0  # same data, same rules: nothing to do
     nh3n = lake.read("silver.qc_flags").where("parameter = 'nh3n' AND rule = 'impossible'")
     assert nh3n.where("level = 'ERROR'").count() >= 4
     worst = lake.read("silver.water_obs").where("parameter = 'nh3n'").agg(F.max("value")).first()[0]

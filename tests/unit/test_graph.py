@@ -14,7 +14,7 @@ from pipelines.definitions import Graph, graph
 from smartmon import catalog
 from smartmon.catalog import names
 from smartmon.errors import GraphError
-from smartmon.jobspec import NEW_BATCHES, WHOLE_TABLE, Job, Scope, by_month, day_window
+from smartmon.jobspec import NEW_BATCHES, WHOLE_TABLE, Job, Scope, by_day, day_window
 
 REPO = Path(__file__).resolve().parents[2]
 CODE = ("smartmon", "jobs", "pipelines", "features", "experiments", "infra", "bench")
@@ -60,11 +60,11 @@ def test_only_and_from_select_the_part_of_the_night_to_run():
 
 
 @pytest.mark.parametrize(("scope", "day", "partitions", "text"), [
-    (by_month(), date(2019, 1, 31), ["month=2019-01"], "month=2019-01 + any month whose inputs changed"),
-    (by_month(timedelta(hours=24)), date(2019, 2, 1), ["month=2019-01", "month=2019-02"],
-     "month=2019-01, month=2019-02 (lookback 1 d) + any month whose inputs changed"),
-    (by_month(timedelta(hours=24)), date(2019, 2, 2), ["month=2019-02"], "month=2019-02 (lookback 1 d) + any month whose inputs changed"),
-    (by_month(timedelta(hours=24)), date(2019, 1, 1), ["month=2018-12", "month=2019-01"], None),
+    (by_day(), date(2019, 1, 31), ["date=2019-01-31"], "date=2019-01-31 + any day whose inputs changed"),
+    (by_day(timedelta(hours=24)), date(2019, 2, 1), ["date=2019-01-31", "date=2019-02-01"],
+     "days 2019-01-31..2019-02-01 (lookback 1 d) + any day whose inputs changed"),
+    (by_day(timedelta(days=6)), date(2019, 1, 3), [f"date={d}" for d in ("2018-12-28", "2018-12-29", "2018-12-30", "2018-12-31",
+                                                                       "2019-01-01", "2019-01-02", "2019-01-03")], None),
     (day_window(3), date(2019, 3, 1), ["date=2019-02-27", "date=2019-02-28", "date=2019-03-01"], "days 2019-02-27..2019-03-01"),
     (day_window(1), date(2019, 1, 31), ["date=2019-01-31"], "date=2019-01-31"),
     (NEW_BATCHES, date(2019, 1, 31), [], "bronze batches not conformed yet"),
