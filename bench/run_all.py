@@ -10,7 +10,7 @@ import sys
 import time
 
 BENCHMARKS = ["bench.h3_indexing", "bench.ingest_vs_duckdb", "bench.optuna_trials", "bench.scenario_scaling", "bench.pmf_vs_esat",
-              "bench.national_nightly"]
+              "bench.national_nightly", "bench.month_boundary"]
 
 
 def main() -> int:
@@ -18,7 +18,8 @@ def main() -> int:
         t0 = time.monotonic()
         print(f"== {name}", flush=True)
         module = importlib.import_module(name)
-        module.main(*getattr(module, "DEFAULT_ARGS", ()))
+        for args in getattr(module, "DEFAULT_RUNS", [getattr(module, "DEFAULT_ARGS", ())]):
+            module.main(*args)
         print(f"== {name}: {time.monotonic() - t0:.0f}s", flush=True)
     print("results: bench/RESULTS.md")
     return 0
