@@ -81,10 +81,13 @@ def test_the_nightly_runs_standing_specs_over_the_days_ending_on_the_run_date(la
     monkeypatch.setenv("SMARTMON_SCENARIO_DRAWS", "5")
     # before the simulated network existed there is no section flow: skipped, nothing written
     before = lake.version("gold.scenario_results")
-    assert run_standing(lake, date(2017, 6, 1), folder) == {"rows_in": 0, "scenarios": 0, "skipped": 1}
+    assert run_standing(lake, date(2017, 6, 1), folder) == {"rows_in": 0, "scenarios": 0, "skipped": 1, "unchanged": 0}
     assert lake.version("gold.scenario_results") == before
     done = run_standing(lake, date(2018, 4, 2), folder)
     assert done["scenarios"] == 1 and done["rows_in"] > 0
     rows = lake.read("gold.scenario_results").where(F.col("name") == "water-discharge-cut").where(F.col("draws") == 5).toPandas()
     spec = json.loads(rows["spec"].iloc[0])
     assert spec["period"] == {"from": "2018-03-31", "to": "2018-04-02"} and len(rows) == done["rows_in"]
+    # the same night again: same spec, same input versions, so it is not run again
+    again = run_standing(lake, date(2018, 4, 2), folder)
+    assert again == {"rows_in": 0, "scenarios": 0, "skipped": 0, "unchanged": 1}
