@@ -26,6 +26,7 @@ from smartmon.config import SHARED_DATA
 
 JANUARY = SHARED_DATA / "china_national_aq_hourly"
 FEBRUARY = SHARED_DATA / "china_national_aq_hourly_2019_02"
+STATION_LISTS = ("Beijing_AirQuality_Stations_en.csv", "beijing_meo_stations_geo.csv", "Beijing_grid_weather_station.csv")
 NIGHTS = (date(2019, 1, 31), date(2019, 2, 1), date(2019, 2, 2))
 
 
@@ -34,7 +35,7 @@ def day_file(d: date) -> Path:
 
 
 def data_root(root: Path, days: list[date]) -> Path:
-    """A data root holding the admin divisions and the archive's station list and day files."""
+    """A data root holding the admin divisions, the station lists and the archive's day files."""
     archive = root / "china_national_aq_hourly"
     archive.mkdir(parents=True, exist_ok=True)
     if not (root / "china_admin_divisions").exists():
@@ -42,6 +43,12 @@ def data_root(root: Path, days: list[date]) -> Path:
     for f in [*JANUARY.glob("StationList*"), *(day_file(d) for d in days)]:
         if not (archive / f.name).exists():
             (archive / f.name).symlink_to(f)
+    # the station registry also reads the KDD Cup station lists (their data files stay out)
+    kdd = root / "kddcup2018_beijing"
+    kdd.mkdir(exist_ok=True)
+    for name in STATION_LISTS:
+        if not (kdd / name).exists():
+            (kdd / name).symlink_to(SHARED_DATA / "kddcup2018_beijing" / name)
     return root
 
 

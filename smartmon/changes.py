@@ -129,7 +129,9 @@ def days_of_month(month: str) -> list[date]:
 
 def days_spanning(ts_from: datetime, ts_to: datetime) -> list[date]:
     """The Beijing days of the hour-ending times ts_from..ts_to (naive UTC)."""
-    first = to_beijing(ts_from - timedelta(seconds=1)).date()
+    # a range starting inside an hour covers that hour (smartmon.qc.apply rounds ts_from down)
+    start = ts_from.replace(minute=0, second=0, microsecond=0)
+    first = to_beijing(start - timedelta(seconds=1)).date()
     last = to_beijing(ts_to - timedelta(seconds=1)).date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 

@@ -95,7 +95,8 @@ def append_arrow(lake: Lake, table: pa.Table, fqn: str, txn: tuple[str, int]) ->
         table = table.cast(pa.schema([f.with_type(pa.string()) if f.name in null_cols else f for f in table.schema]))
     data = table.select(target.names).cast(target)
     dt = DeltaTable(path)
-    if (dt.transaction_version(txn[0]) or -1) >= txn[1]:
+    done = dt.transaction_version(txn[0])
+    if done is not None and done >= txn[1]:
         log.info("%s: batch %s already appended (idempotent transaction)", fqn, txn[0])
         result = WriteResult(fqn, "NOOP", dt.version())
     else:

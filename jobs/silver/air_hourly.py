@@ -136,8 +136,9 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None, run_id: str = "
     if reloading:
         rows.unpersist()
     q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage=SILVER_AIR_HOURLY)
-    if result.rows_written:
-        changes.note(lake, SILVER_AIR_HOURLY, win.days, run_id)
+    # noted whatever the MERGE wrote: a run that crashed after its MERGE committed and before this
+    # note finds its rows already there (nothing written) on the re-run, and must still note them
+    changes.note(lake, SILVER_AIR_HOURLY, win.days, run_id)
     summary = {"rows_out": result.rows_written, "days": len(win.days), "quarantined": q.rows_inserted if q.table == BRONZE_QUARANTINE else 0, **fixed}
     log.info("silver.air_hourly: %s", summary)
     return summary

@@ -66,6 +66,7 @@ def test_an_hour_is_in_the_window_exactly_when_its_day_or_lookback_is(days, hour
     (datetime(2019, 1, 1, 1), datetime(2019, 1, 1, 3), [D(2019, 1, 1)]),          # 09:00-11:00 Beijing
     (datetime(2019, 1, 1, 16), datetime(2019, 1, 1, 17), [D(2019, 1, 1), D(2019, 1, 2)]),  # the hour ending 00:00 is the 1st's
     (datetime(2019, 1, 30, 17), datetime(2019, 2, 1, 15), [D(2019, 1, 31), D(2019, 2, 1)]),
+    (datetime(2019, 1, 1, 16, 30), datetime(2019, 1, 1, 18), [D(2019, 1, 1), D(2019, 1, 2)]),  # 00:30: the hour ending 00:00 is covered
 ])
 def test_days_spanning_an_audit_range(start, end, days):
     assert days_spanning(start, end) == days
