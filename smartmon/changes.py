@@ -23,7 +23,8 @@ the month's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -56,28 +57,26 @@ def literal(t: datetime) -> str:
 
 @dataclass(frozen=True)
 class DayWindow:
-    """Beijing days, and the hours a job reads for them: `lookback` before each day and `ahead`
-    after it (a day's change reaches the next day's 24 h windows)."""
+    """Beijing days, and the hours a job reads for them: `lookback` before each day."""
 
     days: tuple[date, ...]
     lookback: timedelta = timedelta(0)
-    ahead: timedelta = timedelta(0)
 
     @classmethod
-    def of(cls, days: Iterable[date], lookback: timedelta = timedelta(0), ahead: timedelta = timedelta(0)) -> DayWindow:
-        return cls(tuple(sorted(set(days))), lookback, ahead)
+    def of(cls, days: Iterable[date], lookback: timedelta = timedelta(0)) -> DayWindow:
+        return cls(tuple(sorted(set(days))), lookback)
 
     def __bool__(self) -> bool:
         return bool(self.days)
 
     def ranges(self, widen: bool = True) -> list[tuple[datetime, datetime]]:
-        """Naive UTC (lo, hi] ranges of the days' hours (widened by lookback/ahead unless not)."""
+        """Naive UTC (lo, hi] ranges of the days' hours (widened by the lookback unless not)."""
         out: list[tuple[datetime, datetime]] = []
         for first, last in _runs(self.days):
             lo, hi = beijing_day_bounds_utc(first, last)
             lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
             if widen:
-                lo, hi = lo - self.lookback, hi + self.ahead
+                lo -= self.lookback
             if out and lo <= out[-1][1]:
                 out[-1] = (out[-1][0], max(hi, out[-1][1]))
             else:
@@ -88,11 +87,11 @@ class DayWindow:
         """The month partitions (Beijing calendar month of the instant) the ranges touch."""
         months: set[str] = set()
         for lo, hi in self.ranges(widen):
-            t = lo + timedelta(seconds=1)
-            while t <= hi:
-                months.add(to_beijing(t).strftime("%Y-%m"))
-                t += timedelta(hours=1)
-            months.add(to_beijing(hi).strftime("%Y-%m"))
+            first, last = to_beijing(lo + timedelta(seconds=1)), to_beijing(hi)
+            y, m = first.year, first.month
+            while (y, m) <= (last.year, last.month):
+                months.add(f"{y:04d}-{m:02d}")
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return sorted(months)
 
     def predicate(self, col: str = "ts", widen: bool = True, alias: str = "") -> str:
@@ -114,6 +113,17 @@ class DayWindow:
             return "false"
         c = f"{alias}.`{col}`" if alias else f"`{col}`"
         return " OR ".join(f"({c} BETWEEN DATE'{a}' AND DATE'{b}')" for a, b in _runs(self.days))
+
+    def day_months(self) -> list[str]:
+        """The calendar months of the days themselves (the partition of the daily tables)."""
+        return sorted({d.strftime("%Y-%m") for d in self.days})
+
+    def daily_where(self, alias: str = "", col: str = "day") -> str:
+        """Month partitions and days together, on a daily table: the literal predicate Delta prunes by."""
+        if not self.days:
+            return "false"
+        m = f"{alias}.`month`" if alias else "`month`"
+        return f"{m} IN ({', '.join(repr(x) for x in self.day_months())}) AND ({self.day_predicate(col, alias)})"
 
     def describe(self) -> str:
         runs = _runs(self.days)
@@ -164,25 +174,20 @@ class Pending:
     first: bool
     since: int | None = None  # the mark it started from
 
-    def window(self, lookback: timedelta = timedelta(0), ahead: timedelta = timedelta(0)) -> DayWindow:
-        return DayWindow.of(self.days, lookback, ahead)
-
 
 def pending(lake: Lake, consumer: str, inputs: Iterable[str], bootstrap: Callable[[], Iterable[date]]) -> Pending:
     """Days changed in `inputs` since `consumer` last marked, or every day of `bootstrap()` when
     it has no mark yet."""
     inputs = sorted(set(inputs))
     version = lake.version(SILVER_CHANGED_DAYS)
-    mark = lake.read(SILVER_CHANGE_MARKS).where(F.col("consumer") == consumer).agg(F.max("version").alias("version")).collect()
-    mark = [m for m in mark if m.version is not None]
+    since = lake.read(SILVER_CHANGE_MARKS).where(F.col("consumer") == consumer).agg(F.max("version")).first()[0]
     log_rows = lake.read(SILVER_CHANGED_DAYS, version=version).where(F.col("table").isin(*inputs))
-    if not mark:
+    if since is None:
         days = set(bootstrap()) | {r.day for r in log_rows.select("day").distinct().collect()}
         log.info("%s: no mark yet, builds every day of its inputs (%d)", consumer, len(days))
         return Pending(consumer, tuple(sorted(days)), version, True)
-    since = int(mark[0].version)
     new = log_rows.where(F.col("_metadata.row_commit_version") > since).select("day").distinct().collect()
-    return Pending(consumer, tuple(sorted(r.day for r in new)), version, False, since)
+    return Pending(consumer, tuple(sorted(r.day for r in new)), version, False, int(since))
 
 
 def done(lake: Lake, p: Pending) -> None:
@@ -195,3 +200,17 @@ def done(lake: Lake, p: Pending) -> None:
                                      "consumer string, version bigint, days bigint, updated_at timestamp")
     lake.append(row, SILVER_CHANGE_MARKS)
 
+
+
+@contextmanager
+def consuming(lake: Lake, consumer: str, inputs: Iterable[str], bootstrap: Callable[[], Iterable[date]],
+              days: Iterable[date] | None = None) -> Iterator[Pending]:
+    """The days a consumer builds inside the block: the given days (explicit runs: no mark is
+    read or advanced), or those pending in the change log, whose mark advances only when the
+    block ends without an error (acknowledge only what is durable)."""
+    if days is not None:
+        yield Pending(consumer, tuple(sorted(set(days))), -1, False)
+        return
+    p = pending(lake, consumer, inputs, bootstrap)
+    yield p
+    done(lake, p)

@@ -66,6 +66,15 @@ def partition_predicate(spec: TableSpec, within: Mapping[str, Iterable[str]], al
     return " AND ".join(terms) or "true"
 
 
+def check_columns(spec: TableSpec, have: Iterable[str]) -> None:
+    """Refuse rows that lack a declared column or carry an undeclared one."""
+    have = set(have)
+    missing = [c for c in spec.column_names if c not in have]
+    extra = sorted(have - set(spec.column_names))
+    if missing or extra:
+        raise TableError(f"{spec.fqn}: missing columns {missing}, undeclared columns {extra}")
+
+
 def with_retry(fn: Callable[[], R], *, what: str, attempts: int = 5, base_delay: float = 0.5) -> R:
     """Run fn, retrying with jittered exponential backoff when a Delta commit conflicts."""
     for attempt in range(1, attempts + 1):
@@ -144,11 +153,7 @@ class Lake:
     # -- writes -----------------------------------------------------------------------------
     def conform(self, df: DataFrame, spec: TableSpec) -> DataFrame:
         """Select and cast to the declared schema; refuse missing or undeclared columns."""
-        have = set(df.columns)
-        missing = [c for c in spec.column_names if c not in have]
-        extra = sorted(have - set(spec.column_names))
-        if missing or extra:
-            raise TableError(f"{spec.fqn}: missing columns {missing}, undeclared columns {extra}")
+        check_columns(spec, df.columns)
         return df.select([F.col(c.name).cast(catalog.spark_type(c.type)).alias(c.name) for c in spec.columns])
 
     def from_pandas(self, pdf, fqn: str) -> DataFrame:

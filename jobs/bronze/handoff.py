@@ -32,7 +32,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from smartmon.config import Settings, is_local_uri, local_dir
 from smartmon.errors import TableError
-from smartmon.io import Lake, WriteResult
+from smartmon.io import Lake, WriteResult, check_columns
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,7 @@ def arrow_frame(spark: SparkSession, table: pa.Table, root: Path | None) -> Iter
     if root is None or table.num_rows < STAGE_MIN_ROWS:
         yield spark.createDataFrame(table)
         return
-    # Parquet has no column type for Arrow's null (an all-empty column): give it text, which the
-    # table's declared type then casts, as it casts createDataFrame's NullType.
-    table = table.cast(pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]))
+    table = without_null_type(table)
     folder = root / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
@@ -65,6 +63,12 @@ def arrow_frame(spark: SparkSession, table: pa.Table, root: Path | None) -> Iter
         yield spark.read.parquet(str(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def without_null_type(table: pa.Table) -> pa.Table:
+    """Arrow's null type (an all-empty column) as text: Parquet and Delta have no column type
+    for it, and the table's declared type then casts it, as it casts createDataFrame's NullType."""
+    return table.cast(pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]))
 
 
 def arrow_schema(lake: Lake, fqn: str) -> pa.Schema:
@@ -86,14 +90,9 @@ def append_arrow(lake: Lake, table: pa.Table, fqn: str, txn: tuple[str, int]) ->
         with arrow_frame(lake.spark, table, None) as frame:
             return lake.append(frame, fqn, txn=txn)
     path = str(local_dir(lake.path(fqn)))
-    missing = [c for c in spec.column_names if c not in table.column_names]
-    extra = sorted(set(table.column_names) - set(spec.column_names))
-    if missing or extra:
-        raise TableError(f"{fqn}: missing columns {missing}, undeclared columns {extra}")
+    check_columns(spec, table.column_names)
     target = arrow_schema(lake, fqn)
-    if null_cols := [f.name for f in table.schema if pa.types.is_null(f.type)]:
-        table = table.cast(pa.schema([f.with_type(pa.string()) if f.name in null_cols else f for f in table.schema]))
-    data = table.select(target.names).cast(target)
+    data = without_null_type(table).select(target.names).cast(target)
     dt = DeltaTable(path)
     done = dt.transaction_version(txn[0])
     if done is not None and done >= txn[1]:

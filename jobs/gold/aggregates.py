@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date
-from smartmon import changes
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_HEX_DAILY,
@@ -78,18 +77,16 @@ def region_daily(long: DataFrame) -> DataFrame:
 
 def run(lake: Lake, days: list[date] | None = None, run_id: str = "") -> dict[str, int]:
     """Aggregates for the days whose daily values changed (or the given days)."""
-    p = scope.pending_daily(lake, GOLD_HEX_DAILY) if days is None else None
-    win = DayWindow.of(p.days if p else days or ())
-    n = 0
-    if win:
-        daily = by_date(lake.read(GOLD_AQI_DAILY)).where(scope.daily_where(win))
+    with scope.consuming_daily(lake, GOLD_HEX_DAILY, days) as p:
+        win = DayWindow.of(p.days)
+        if not win:
+            return {"days": 0, "rows_out": 0}
+        daily = by_date(lake.read(GOLD_AQI_DAILY)).where(win.daily_where())
         long = long_daily(daily, lake.read(SILVER_STATIONS)).cache()
         # replaced, not merged (see jobs/gold/aqi_daily.py): only the days' files are rewritten
-        n = lake.overwrite(hex_daily(long), GOLD_HEX_DAILY, replace_where=scope.daily_where(win)).rows_written
-        n += lake.overwrite(region_daily(long), GOLD_REGION_DAILY, replace_where=scope.daily_where(win)).rows_written
+        n = lake.overwrite(hex_daily(long), GOLD_HEX_DAILY, replace_where=win.daily_where()).rows_written
+        n += lake.overwrite(region_daily(long), GOLD_REGION_DAILY, replace_where=win.daily_where()).rows_written
         long.unpersist()
-    if p:
-        changes.done(lake, p)
     return {"days": len(win.days), "rows_out": n}
 
 

@@ -141,28 +141,23 @@ def run(lake: Lake, days: list[date] | None = None, run_id: str = "") -> dict[st
     """Moving values for the days whose valid data changed and the day after each (its 24 h
     windows reach back into the changed day), or for the given days; and the agreement with
     the published values of those days."""
-    p = scope.pending_air(lake, PRODUCT) if days is None else None
-    changed = p.days if p else tuple(days or ())
-    build = DayWindow.of([*changed, *(d + timedelta(days=1) for d in changed)])
-    if not build:
-        if p:
-            changes.done(lake, p)
-        log.info("%s: no day changed", PRODUCT)
-        return {"days": 0, "rows_out": 0}
-    air, valid = scope.valid_in(lake, DayWindow.of(build.days, lookback=LOOKBACK))
-    frame = moving_frame(valid).where(build.predicate(widen=False)).cache()
-    built = build.predicate(widen=False)
-    # replaced, not merged: see jobs/gold/aqi_daily.py (a MERGE would copy older days' rows along)
-    out = lake.overwrite(frame.select(*COLUMNS), PRODUCT, replace_where=build.where(widen=False))
-    agree = agreement(frame, published_frame(air.where(built)))
-    # rows of the month-level layout an older lake kept (no day) go with the first rebuild
-    stale = " OR `day` IS NULL" if p and p.first else ""
-    out_agree = lake.merge(agree, GOLD_MOVING_AGREEMENT, delete_missing_where=f"({build.day_predicate()}){stale}")
-    frame.unpersist()
-    if out.rows_written:
-        changes.note(lake, PRODUCT, build.days, run_id)
-    if p:
-        changes.done(lake, p)
+    with scope.consuming_air(lake, PRODUCT, days) as p:
+        build = DayWindow.of([*p.days, *(d + timedelta(days=1) for d in p.days)])
+        if not build:
+            log.info("%s: no day changed", PRODUCT)
+            return {"days": 0, "rows_out": 0}
+        air, valid = scope.valid_in(lake, DayWindow.of(build.days, lookback=LOOKBACK))
+        built = build.predicate(widen=False)
+        frame = moving_frame(valid).where(built).cache()
+        # replaced, not merged: see jobs/gold/aqi_daily.py (a MERGE would copy older days' rows along)
+        out = lake.overwrite(frame.select(*COLUMNS), PRODUCT, replace_where=build.where(widen=False))
+        agree = agreement(frame, published_frame(air.where(built)))
+        # rows of the month-level layout an older lake kept (no day) go with the first rebuild
+        stale = " OR `day` IS NULL" if p.first else ""
+        out_agree = lake.merge(agree, GOLD_MOVING_AGREEMENT, delete_missing_where=f"({build.day_predicate()}){stale}")
+        frame.unpersist()
+        if out.rows_written:
+            changes.note(lake, PRODUCT, build.days, run_id)
     return {"days": len(build.days), "rows_out": out.rows_written + out_agree.rows_written}
 
 

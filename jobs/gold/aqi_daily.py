@@ -122,10 +122,10 @@ def run(lake: Lake, days: list[date] | None = None, rule_set: str | None = None,
     """Daily values and AQI for the days whose valid data or moving values changed (or the
     given days): each day reads its own hours and moving values only."""
     consumer = PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}"
-    p = scope.pending_air(lake, consumer, GOLD_AIR_MOVING) if days is None else None
-    win = DayWindow.of(p.days if p else days or ())
-    n = 0
-    if win:
+    with scope.consuming_air(lake, consumer, days, GOLD_AIR_MOVING) as p:
+        win = DayWindow.of(p.days)
+        if not win:
+            return {"days": 0, "rows_out": 0}
         _, valid = scope.valid_in(lake, win)
         moving = lake.read(GOLD_AIR_MOVING).where(win.where())
         rows = daily_aqi(daily_values(valid, moving), rule_set).where(win.day_predicate())
@@ -134,11 +134,9 @@ def run(lake: Lake, days: list[date] | None = None, rule_set: str | None = None,
         # the days' rows are replaced, not merged: a MERGE that updates yesterday's rows (its 24th
         # hour arrives with today's file) rewrites their files with every row copied in them, night
         # after night; a replaceWhere rewrites only the files of the days replaced
-        n = lake.overwrite(rows, PRODUCT, replace_where=f"({scope.daily_where(win)}) AND ({same_rules})").rows_written
+        n = lake.overwrite(rows, PRODUCT, replace_where=f"({win.daily_where()}) AND ({same_rules})").rows_written
         if n and rule_set is None:
             changes.note(lake, PRODUCT, win.days, run_id)
-    if p:
-        changes.done(lake, p)
     return {"days": len(win.days), "rows_out": n}
 
 

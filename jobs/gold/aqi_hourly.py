@@ -85,11 +85,12 @@ def run(lake: Lake, rule_set: str | None = None, days: list[date] | None = None,
     the days whose air values, flags or audits changed, or the given days (a pinned rule set
     adds rows beside the by-date ones)."""
     consumer = PRODUCT if rule_set is None else f"{PRODUCT}:{rule_set}"
-    p = scope.pending_air(lake, consumer) if days is None else None
-    win = DayWindow.of(p.days if p else days)
-    summary = {"days": len(win.days), "rows_out": 0, "values_excluded": 0}
-    if win:
-        air, valid = scope.valid_in(lake, win)
+    with scope.consuming_air(lake, consumer, days) as p:
+        win = DayWindow.of(p.days)
+        summary = {"days": len(win.days), "rows_out": 0, "values_excluded": 0}
+        if not win:
+            return summary
+        _, valid = scope.valid_in(lake, win)
         rows = aqi_hourly(valid, rule_set).cache()
         result = lake.merge(rows, PRODUCT, keys_unique=True, where=lambda a: win.where(widen=False, alias=a),
                             cluster_by=("ts", len(win.days)))
@@ -99,8 +100,6 @@ def run(lake: Lake, rule_set: str | None = None, days: list[date] | None = None,
         if result.rows_written and rule_set is None:
             changes.note(lake, PRODUCT, win.days, run_id)
         summary.update(rows_out=result.rows_written, values_excluded=int(excluded))
-    if p:
-        changes.done(lake, p)
     return summary
 
 

@@ -19,7 +19,6 @@ from pyspark.sql import functions as F
 
 from jobs.gold import scope
 from jobs.gold.aqi_daily import by_date, daily_aqi
-from smartmon import changes
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_EVAL_ANNUAL,
@@ -28,6 +27,7 @@ from smartmon.catalog.names import (
     SILVER_CHANGED_DAYS,
     SILVER_STATIONS,
 )
+from smartmon.changes import DayWindow
 from smartmon.io import Lake
 from smartmon.jobspec import Job, by_day
 from smartmon.standards.evaluation import (
@@ -157,10 +157,10 @@ def evaluate(daily: DataFrame, stations: DataFrame, annual: bool, *, limit_set: 
 def run(lake: Lake, days: list[date] | None = None, limit_set: str | None = None) -> dict[str, int]:
     """Monthly evaluation of the months whose daily values changed, annual of their years (both
     from gold.aqi_daily, never the hourly values), or of the given days' months."""
-    p = scope.pending_daily(lake, GOLD_EVAL_MONTHLY) if days is None else None
-    months = scope.months_of(p.days if p else days or [])
-    n = 0
-    if months:
+    with scope.consuming_daily(lake, GOLD_EVAL_MONTHLY, days) as p:
+        months = DayWindow.of(p.days).day_months()
+        if not months:
+            return {"months": 0, "rows_out": 0}
         years = sorted({m[:4] for m in months})
         daily = by_date(lake.read(GOLD_AQI_DAILY))
         stations = lake.read(SILVER_STATIONS)
@@ -172,8 +172,6 @@ def run(lake: Lake, days: list[date] | None = None, limit_set: str | None = None
         annual = evaluate(daily.where(F.col("month").isin(year_months)), stations, annual=True, limit_set=limit_set)
         n += lake.merge(annual, GOLD_EVAL_ANNUAL, delete_missing_where=in_years).rows_written
         log.info("evaluation of %s", ", ".join(months))
-    if p:
-        changes.done(lake, p)
     return {"months": len(months), "rows_out": n}
 
 

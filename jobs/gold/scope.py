@@ -7,6 +7,8 @@ product that uses valid values follows the changes of all three tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import date
 
 from pyspark.sql import DataFrame
@@ -25,16 +27,18 @@ def air_days(lake: Lake) -> list[date]:
     return changes.days_in(lake.read(SILVER_AIR_HOURLY).select("ts"))
 
 
-def pending_air(lake: Lake, consumer: str, *more_inputs: str) -> changes.Pending:
-    return changes.pending(lake, consumer, (*AIR_INPUTS, *more_inputs), lambda: air_days(lake))
+def consuming_air(lake: Lake, consumer: str, days: Iterable[date] | None, *more_inputs: str
+                  ) -> AbstractContextManager[changes.Pending]:
+    """The days a product of valid air values builds (smartmon.changes.consuming)."""
+    return changes.consuming(lake, consumer, (*AIR_INPUTS, *more_inputs), lambda: air_days(lake), days)
 
 
-def pending_daily(lake: Lake, consumer: str) -> changes.Pending:
-    """Days whose daily AQI changed (products built from gold.aqi_daily)."""
+def consuming_daily(lake: Lake, consumer: str, days: Iterable[date] | None) -> AbstractContextManager[changes.Pending]:
+    """The days whose daily AQI changed (products built from gold.aqi_daily)."""
     def every_day() -> list[date]:
         return sorted(r.day for r in lake.read(GOLD_AQI_DAILY).select("day").distinct().collect())
 
-    return changes.pending(lake, consumer, (GOLD_AQI_DAILY,), every_day)
+    return changes.consuming(lake, consumer, (GOLD_AQI_DAILY,), every_day, days)
 
 
 def read_air(lake: Lake, win: DayWindow) -> DataFrame:
@@ -52,15 +56,3 @@ def valid_in(lake: Lake, win: DayWindow) -> tuple[DataFrame, DataFrame]:
     """(the window's air rows, the same rows with QC-excluded values set to null)."""
     air = read_air(lake, win)
     return air, valid_air(air, flags_for(lake, win))
-
-
-def months_of(days: tuple[date, ...] | list[date]) -> list[str]:
-    """The calendar months of Beijing days (the partition of the daily tables)."""
-    return sorted({d.strftime("%Y-%m") for d in days})
-
-
-def daily_where(win: DayWindow, alias: str = "", day: str = "day") -> str:
-    """Literal predicate on a daily table: its month partitions and the days."""
-    m = f"{alias}.`month`" if alias else "`month`"
-    months = ", ".join(f"'{x}'" for x in months_of(win.days))
-    return f"{m} IN ({months}) AND ({win.day_predicate(day, alias)})" if win.days else "false"

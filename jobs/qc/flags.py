@@ -69,33 +69,30 @@ def run(lake: Lake, days: list[date] | None = None, rules: Rules | None = None, 
     rules' centre and spread) is taken over the days read, not one day alone. The flags kept
     are those ending in the days checked; the flags of other days are left alone."""
     rules = rules or load_rules()
-    p = (changes.pending(lake, f"{SILVER_QC_FLAGS}@{rules.version}", (SILVER_AIR_HOURLY,), lambda: scope.air_days(lake))
-         if days is None else None)
-    win = DayWindow.of(p.days if p else days or (), lookback=LOOKBACK)
-    summary = {"days": len(win.days), "rows_out": 0}
+    summary = {"days": 0, "rows_out": 0}
     other = reduce(DataFrame.unionByName, [water_flags(lake.read(SILVER_WATER_OBS), rules),
                                            device_flags(lake.read(SILVER_HJ212_VALUES), rules)])
     other_scope = f"rule <> 'manual_audit' AND source_table IN ('{SILVER_WATER_OBS}', '{SILVER_HJ212_VALUES}')"
     summary["rows_out"] += lake.merge(other, SILVER_QC_FLAGS, delete_missing_where=other_scope).rows_written
-    if win:
-        log.info("QC of air data for %s (read from %d h before)", win.describe(), LOOKBACK.total_seconds() // 3600)
-        air = lake.read(SILVER_AIR_HOURLY).where(win.where())
-        flags, scores, cached = air_products(air, pairs_frame(lake, rules), rules)
-        ending = win.predicate("ts_to", widen=False)
-        flags = flags.where(ending).cache()
-        flags.count()  # materialise once: MERGE reads its source more than once
-        air_scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND ({ending})"
-        n = lake.overwrite(flags, SILVER_QC_FLAGS, replace_where=air_scope).rows_written  # see jobs/gold/aqi_daily.py
-        days_scope = scope.daily_where(DayWindow.of(win.days))
-        scores = scores.where(win.day_predicate())
-        n_scores = lake.overwrite(scores, GOLD_QC_SCREENING, replace_where=days_scope).rows_written  # see jobs/gold/aqi_daily.py
-        for df in (flags, *cached):
-            df.unpersist()
-        if n:
-            changes.note(lake, SILVER_QC_FLAGS, win.days, run_id)
-        summary["rows_out"] += n + n_scores
-    if p:
-        changes.done(lake, p)
+    consumer = f"{SILVER_QC_FLAGS}@{rules.version}"
+    with changes.consuming(lake, consumer, (SILVER_AIR_HOURLY,), lambda: scope.air_days(lake), days) as p:
+        win = DayWindow.of(p.days, lookback=LOOKBACK)
+        summary["days"] = len(win.days)
+        if win:
+            log.info("QC of air data for %s (read from %d h before)", win.describe(), LOOKBACK.total_seconds() // 3600)
+            air = lake.read(SILVER_AIR_HOURLY).where(win.where())
+            flags, scores, cached = air_products(air, pairs_frame(lake, rules), rules)
+            # the days are replaced, not merged: see jobs/gold/aqi_daily.py
+            ending = win.predicate("ts_to", widen=False)
+            air_scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND ({ending})"
+            n = lake.overwrite(flags.where(ending), SILVER_QC_FLAGS, replace_where=air_scope).rows_written
+            scores = scores.where(win.day_predicate())
+            n_scores = lake.overwrite(scores, GOLD_QC_SCREENING, replace_where=win.daily_where()).rows_written
+            for df in cached:
+                df.unpersist()
+            if n:
+                changes.note(lake, SILVER_QC_FLAGS, win.days, run_id)
+            summary["rows_out"] += n + n_scores
     levels = lake.read(SILVER_QC_FLAGS).groupBy("level").count().collect()
     summary.update({f"flags_{r['level'].lower()}": int(r["count"]) for r in levels})
     log.info("silver.qc_flags (rules %s): %s", rules.version, summary)
