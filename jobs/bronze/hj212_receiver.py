@@ -28,7 +28,11 @@ when the Flag's A bit asks; a device's 9011/9012 are recorded, never answered; n
 Connections: --max-connections (over it, a new connection is closed at once and counted) and
 --idle-timeout (a connection that sends no complete frame for that long is closed). SIGTERM:
 stop accepting, finish the frames already read, publish, exit 0. SIGHUP: reload the registry.
-The counters live in one ReceiverMetrics object (`metrics.snapshot()`), for an HTTP endpoint later.
+
+Operating it: with --tls-cert/--tls-key devices connect over TLS. The counters live in one
+ReceiverMetrics object; with --metrics-port an HTTP thread (smartmon.service.StatusServer, HTTPS
+with the certificate) serves them as Prometheus /metrics, and /healthz answers 200 while the
+receiver listens and makes frames durable, 503 while it starts, stops or cannot write.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import fcntl
 import logging
 import os
 import signal
+import ssl
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -48,9 +53,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
 from smartmon.beijing_time import BEIJING
 from smartmon.catalog.names import SILVER_DEVICES
 from smartmon.errors import SmartmonError
+from smartmon.service import StatusServer, tls_context
 from smartmon.standards.hj212 import (
     REFUSED_MARK,
     TO_DEVICE,
@@ -92,7 +102,9 @@ class ReceiverMetrics:
     commits: int = 0  # fsync batches
     committed_lines: int = 0
     write_errors: int = 0  # batches that could not be made durable (their frames got no answer)
+    write_failing: bool = False  # the last batch could not be made durable (a full or broken disk)
     queue_depth: int = 0  # frames waiting for the next fsync
+    in_fsync: int = 0  # frames in the fsync running now (neither durable nor answered yet)
     split_pending: int = 0  # split messages waiting for packets
     devices: int = 0  # devices in the registry as last loaded
     files: list[str] = field(default_factory=list)  # published landing files
@@ -111,6 +123,55 @@ class ReceiverMetrics:
                 f"{self.frames} frames: {self.landed} landed, {self.invalid} invalid, {self.refused} refused"
                 f"{f' ({kinds})' if kinds else ''}; {self.acks} acks, {self.commits} fsyncs, "
                 f"{self.split_reassembled} split messages reassembled, {self.split_pending} waiting")
+
+
+class ReceiverCollector(Collector):
+    """ReceiverMetrics as Prometheus metrics, read at scrape time.
+
+    The receiver keeps plain counters that its event loop updates with no locking; a collector
+    reads them when scraped (from the status server's thread) instead of mirroring every
+    increment into prometheus_client objects on the hot path of each frame."""
+
+    COUNTERS = (  # (field, metric name without _total, help)
+        ("connections", "smartmon_hj212_connections", "device connections accepted"),
+        ("connections_refused", "smartmon_hj212_connections_refused", "connections closed at once (over --max-connections, or stopping)"),
+        ("idle_closed", "smartmon_hj212_idle_closed", "connections closed by --idle-timeout"),
+        ("frames", "smartmon_hj212_frames_received", "lines received from devices (blank lines not counted)"),
+        ("landed", "smartmon_hj212_frames_landed", "frames landed for bronze (a reassembled split message counts once)"),
+        ("invalid", "smartmon_hj212_frames_invalid", "lines failing length, CRC or encoding: landed as sent, refused by bronze"),
+        ("acks", "smartmon_hj212_acks_sent", "answers sent (9013/9014), each after its frame was durable"),
+        ("split_packets", "smartmon_hj212_split_packets", "packets of split messages received"),
+        ("split_reassembled", "smartmon_hj212_split_reassembled", "split messages landed whole"),
+        ("split_expired", "smartmon_hj212_split_expired", "split messages quarantined for missing packets"),
+        ("commits", "smartmon_hj212_fsyncs", "group-commit batches made durable"),
+        ("committed_lines", "smartmon_hj212_committed_lines", "lines made durable (landing file and split journal)"),
+        ("write_errors", "smartmon_hj212_write_errors", "batches that could not be made durable (their frames got no answer)"),
+    )
+    GAUGES = (
+        ("open_connections", "smartmon_hj212_open_connections", "device connections open now"),
+        ("queue_depth", "smartmon_hj212_queue_depth", "frames waiting for the next fsync"),
+        ("split_pending", "smartmon_hj212_split_pending", "split messages waiting for packets"),
+        ("devices", "smartmon_hj212_devices", "devices in the registry as last loaded"),
+    )
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
+        m = self.receiver.metrics
+        for attr, name, doc in self.COUNTERS:
+            yield CounterMetricFamily(name, doc, value=getattr(m, attr))
+        refusals = CounterMetricFamily("smartmon_hj212_refusals", "frames the receiver refused (landed as refused lines), by reason",
+                                       labels=["reason"])
+        for kind, n in sorted(dict(m.refusals).items()):
+            refusals.add_metric([kind], n)
+        yield refusals
+        for attr, name, doc in self.GAUGES:
+            yield GaugeMetricFamily(name, doc, value=getattr(m, attr))
+        yield GaugeMetricFamily("smartmon_hj212_not_durable", "frames received and not yet durable: queued plus in the running fsync",
+                                value=m.queue_depth + m.in_fsync)
+        yield GaugeMetricFamily("smartmon_hj212_listening", "1 while the receiver accepts devices",
+                                value=1 if self.receiver.phase == "listening" else 0)
 
 
 # ---------------------------------------------------------------------------- device registry
@@ -500,19 +561,24 @@ class Committer:
             if self._queue:
                 batch, self._queue = self._queue, []
                 self.metrics.queue_depth = 0
+                self.metrics.in_fsync = len(batch)
                 try:
                     await asyncio.to_thread(self._flush, batch)
                 except OSError as exc:
                     self.metrics.write_errors += 1
+                    self.metrics.write_failing = True
                     log.error("could not make %d frames durable (they get no answer): %s", len(batch), exc)
                     for w in batch:
                         w.done.set_exception(OSError(f"not durable: {exc}"))
                 else:
+                    self.metrics.write_failing = False
                     self.metrics.commits += 1
                     self.metrics.committed_lines += sum(len(w.landing) + len(w.parts) for w in batch)
                     for w in batch:
                         if not w.done.done():
                             w.done.set_result(None)
+                finally:
+                    self.metrics.in_fsync = 0
                 continue  # look for what arrived during the fsync before rotating or stopping
             if self._closing:
                 break
@@ -553,7 +619,7 @@ class Receiver:
 
     def __init__(self, landing: Path, *, devices: DeviceRegistry, rotate_seconds: float = 3600.0,
                  idle_timeout: float = 300.0, max_connections: int = 1000, split_timeout: float = 300.0,
-                 devices_reload: float = 60.0, drain_seconds: float = 10.0) -> None:
+                 devices_reload: float = 60.0, drain_seconds: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
         self.folder = landing / FOLDER
         self.state = landing / STATE
         self.devices = devices
@@ -566,6 +632,31 @@ class Receiver:
         self.assembler = SplitAssembler(split_timeout)
         self._handlers: set[asyncio.Task] = set()
         self._state_lock = None
+        self.tls = tls
+        self.phase = "starting"  # starting | listening | stopping | stopped, for /healthz
+        self.address: tuple[str, int] | None = None
+        self.started = time.monotonic()
+
+    # -- operating -----------------------------------------------------------------------
+    def registry(self) -> CollectorRegistry:
+        """A Prometheus registry of this receiver's own (not the process-wide default one)."""
+        reg = CollectorRegistry(auto_describe=False)
+        reg.register(ReceiverCollector(self))
+        return reg
+
+    def health(self) -> tuple[bool, dict]:
+        """Healthy while it listens and its last batch was made durable; the body says what it serves."""
+        m = self.metrics
+        status = "failing_writes" if self.phase == "listening" and m.write_failing else self.phase
+        registry = "open" if self.devices.open_mode else ("loaded" if self.devices.exists else "missing")
+        body = {"status": "ok" if status == "listening" else status, "service": "hj212-receiver",
+                "listening": self.phase == "listening",
+                "address": f"{self.address[0]}:{self.address[1]}" if self.address else None,
+                "tls": self.tls is not None, "devices": m.devices, "device_registry": registry,
+                "open_connections": m.open_connections, "queue_depth": m.queue_depth, "not_durable": m.queue_depth + m.in_fsync,
+                "split_pending": m.split_pending, "write_errors": m.write_errors,
+                "uptime_seconds": round(time.monotonic() - self.started, 1)}
+        return status == "listening", body
 
     # -- start and stop ----------------------------------------------------------------
     def prepare(self) -> list[Path]:
@@ -611,7 +702,8 @@ class Receiver:
         loop.add_signal_handler(signal.SIGHUP, self._reload_now.set)
         self._stop_wait = asyncio.ensure_future(self._stop.wait())
         try:
-            server = await asyncio.start_server(self._client, host, port, limit=MAX_FRAME)
+            server = await asyncio.start_server(self._client, host, port, limit=MAX_FRAME, ssl=self.tls,
+                                                ssl_handshake_timeout=min(60.0, self.idle_timeout) if self.tls else None)
         except OSError as exc:
             self._stop_wait.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -620,10 +712,12 @@ class Receiver:
             raise ReceiverError(f"cannot listen on {host}:{port}: {exc}") from exc
         background = [asyncio.create_task(self._expire_splits()), asyncio.create_task(self._reload_devices())]
         addr = server.sockets[0].getsockname()
-        log.info("listening on %s:%s, landing %s", addr[0], addr[1], self.folder)
+        self.address, self.phase = (addr[0], addr[1]), "listening"
+        log.info("listening on %s:%s%s, landing %s", addr[0], addr[1], " (TLS)" if self.tls else "", self.folder)
         if on_ready:
             on_ready(addr[0], addr[1])
         await self._stop_wait
+        self.phase = "stopping"
         server.close()  # stop accepting; the connections already open finish the frame they read
         log.info("stopping: %d connections finishing", len(self._handlers))
         if self._handlers:
@@ -639,6 +733,7 @@ class Receiver:
         self.metrics.split_pending = len(self.assembler.messages)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        self.phase = "stopped"
         return self.metrics
 
     def stop(self) -> None:
@@ -837,6 +932,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="look for registry changes this often (and on SIGHUP; default 60)")
     p.add_argument("--open", action="store_true",
                    help="accept any device, whatever its MN and PW (a lab bench; the default is closed)")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve TLS to devices with this certificate (chain); needs --tls-key")
+    p.add_argument("--tls-key", metavar="PEM", help="the certificate's private key (unencrypted PEM)")
+    p.add_argument("--metrics-port", type=int, metavar="PORT",
+                   help="serve GET /healthz and Prometheus /metrics over HTTP on this port (HTTPS with --tls-cert; "
+                   "0 picks a free one; default: not served)")
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address of the /healthz and /metrics port (default loopback)")
 
 
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
@@ -849,19 +950,30 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         layer, name = SILVER_DEVICES.split(".", 1)
         uri = settings().table_path(layer, name)
         location = str(local_dir(uri)) if is_local_uri(uri) else uri
+    tls = tls_context(args.tls_cert, args.tls_key)
     receiver = Receiver(landing, devices=DeviceRegistry(location, open_mode=args.open),
                         rotate_seconds=args.rotate_seconds, idle_timeout=args.idle_timeout,
                         max_connections=args.max_connections, split_timeout=args.split_timeout,
-                        devices_reload=args.devices_reload)
-    for path in receiver.prepare():
-        out(f"hj212-receiver: published {path}, left by a receiver that had stopped")
+                        devices_reload=args.devices_reload, tls=tls)
+    status = None
+    if args.metrics_port is not None:  # before prepare(): a taken port stops the receiver before it takes the landing zone
+        status = StatusServer(args.metrics_host, args.metrics_port, receiver.registry(), receiver.health, tls)
+    try:
+        for path in receiver.prepare():
+            out(f"hj212-receiver: published {path}, left by a receiver that had stopped")
+        if status is not None:
+            status.start()
+            out(f"hj212-receiver status at {status.url}/healthz and {status.url}/metrics")
 
-    def ready(host: str, port: int) -> None:
-        out(f"hj212-receiver listening on {host}:{port}, landing {receiver.folder}, devices "
-            f"{'any (--open)' if args.open else location}")
-        sys.stdout.flush()
+        def ready(host: str, port: int) -> None:
+            out(f"hj212-receiver listening on {host}:{port}, {'TLS, ' if tls else ''}landing {receiver.folder}, devices "
+                f"{'any (--open)' if args.open else location}")
+            sys.stdout.flush()
 
-    metrics = asyncio.run(receiver.serve(args.host, args.port, ready))
+        metrics = asyncio.run(receiver.serve(args.host, args.port, ready))
+    finally:
+        if status is not None:
+            status.stop()
     out(f"hj212-receiver stopped: {metrics.summary()}; files {metrics.files}")
     return 0
 
