@@ -12,10 +12,13 @@ DEFAULT_PORT = 8765
 def _provider(args: argparse.Namespace):
     from smartmon.config import settings
     from smartmon.sharing.provider import Provider
+    from smartmon.sharing.reports import default_reports_dir
     from smartmon.sharing.shares import load_shares
     from smartmon.sharing.snapshots import local_lake_root
 
-    return Provider(local_lake_root(settings().lake), load_shares(args.shares), url_ttl=getattr(args, "url_ttl", 900))
+    reports = getattr(args, "reports", None)
+    return Provider(local_lake_root(settings().lake), load_shares(args.shares), url_ttl=getattr(args, "url_ttl", 900),
+                    reports_dir=Path(reports) if reports else default_reports_dir())
 
 
 def _endpoint(args: argparse.Namespace) -> str:
@@ -111,16 +114,20 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from smartmon.sharing.server import PREFIX, bind, create_app, serve
+    from smartmon.service import tls_context
+    from smartmon.sharing.server import PREFIX, REPORTS, bind, create_app, serve
 
+    tls_context(args.tls_cert, args.tls_key)  # a wrong certificate or key stops here, naming the file
     provider = _provider(args)
     app = create_app(provider, public_url=args.public_url)
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
-    print(f"serving Delta Sharing for {provider.lake_root} at http://{args.host}:{port}{PREFIX} "
+    base = f"{'https' if args.tls_cert else 'http'}://{args.host}:{port}"
+    print(f"serving Delta Sharing for {provider.lake_root} at {base}{PREFIX} "
           f"({len(provider.recipients.list())} recipient(s), shares from {provider.shares.path})", flush=True)
+    print(f"reports from {provider.reports.root} at {base}{REPORTS}/; health {base}/healthz, metrics {base}/metrics", flush=True)
     print(f"port {port}", flush=True)
-    serve(app, sock)
+    serve(app, sock, args.tls_cert, args.tls_key)
     return 0
 
 
@@ -172,7 +179,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     q.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     q.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one and prints it)")
     q.add_argument("--public-url", help="base URL clients reach the server by, for file URLs (behind a proxy)")
-    q.add_argument("--url-ttl", type=int, default=900, help="lifetime of signed file URLs, seconds")
+    q.add_argument("--url-ttl", type=int, default=900, help="lifetime of signed file and report URLs, seconds")
+    q.add_argument("--reports", type=Path, help="consultation reports folder served at /reports/ "
+                   "(default: $SMARTMON_REPORTS_DIR, else reports/ in the repo)")
+    q.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain); needs --tls-key")
+    q.add_argument("--tls-key", metavar="PEM", help="the certificate's private key (unencrypted PEM)")
     q = action("log", cmd_log, "the access log: last requests, oldest first")
     q.add_argument("--limit", type=int, default=20)
     q.add_argument("--recipient", help="only this recipient's requests")

@@ -2,8 +2,8 @@
 
 Every decision the server makes about a request is here, independent of HTTP, so it can be
 tested and reused (a CLI listing, another transport): authorisation against the recipient's
-grants and area, the row rule of each table, and the files served (the table's own for the
-nation, filtered copies for any other area).
+grants and area, the row rule of each table, the files served (the table's own for the
+nation, filtered copies for any other area), and which consultation reports a recipient reads.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from smartmon.sharing.access_log import AccessLog
 from smartmon.sharing.cache import ScopedCache, ServedFile, original_files
 from smartmon.sharing.errors import NotFound, PermissionDenied, SharingError
 from smartmon.sharing.recipients import Recipient, RecipientStore
+from smartmon.sharing.reports import URL_PREFIX, ReportEntry, ReportRef, ReportShelf, parse_report_path
 from smartmon.sharing.scoping import ADMIN_COLUMNS, RowRule, StationIndex, resolve_rule
 from smartmon.sharing.shares import Share, ShareConfig, SharedTable
 from smartmon.sharing.signing import DEFAULT_TTL_SECONDS, UrlSigner, load_or_create_key
@@ -39,7 +40,8 @@ class QueryResult:
 
 
 class Provider:
-    def __init__(self, lake_root: Path, shares: ShareConfig, *, url_ttl: int = DEFAULT_TTL_SECONDS) -> None:
+    def __init__(self, lake_root: Path, shares: ShareConfig, *, url_ttl: int = DEFAULT_TTL_SECONDS,
+                 reports_dir: Path | None = None) -> None:
         self.lake_root = Path(lake_root)
         self.state_dir = self.lake_root / STATE_DIR
         self.shares = shares
@@ -47,6 +49,7 @@ class Provider:
         self.cache = ScopedCache(self.lake_root, self.state_dir / "cache")
         self.signer = UrlSigner(load_or_create_key(self.state_dir), url_ttl)
         self.access_log = AccessLog(self.state_dir / "access_log")
+        self.reports = ReportShelf(reports_dir)
         self._stations: StationIndex | None = None
         self._stations_lock = threading.Lock()
 
@@ -155,6 +158,43 @@ class Provider:
 
     def _granted(self, r: Recipient, fqn: str) -> bool:
         return any(r.may_read(share, fqn) for share in self.shares.shares_with(fqn))
+
+    # ------------------------------------------------------------ consultation reports
+    def check_reports_grant(self, r: Recipient) -> None:
+        """Reports go with a whole share that declares them (`reports: true`); a grant narrowed to
+        some tables does not include them, since a report sums up many tables."""
+        with_reports = [s.name for s in self.shares.shares if s.reports]
+        if not any(name in r.shares for name in with_reports):
+            raise PermissionDenied(f"recipient {r.name} is not granted the reports: they go with share(s) "
+                                   f"{', '.join(with_reports) or '(none declares reports: true)'}")
+        if r.tables:
+            raise PermissionDenied(f"recipient {r.name} is granted some tables only ({', '.join(r.tables)}), "
+                                   "not the reports, which sum up many tables")
+
+    def reports_for(self, r: Recipient, tier: str | None = None) -> list[ReportEntry]:
+        """The reports (of one tier, or all) the recipient may read."""
+        self.check_reports_grant(r)
+        return [e for e in self.reports.entries(tier) if e.ref.visible_to(r.area)]
+
+    def report_file(self, r: Recipient, area: str, run: str, name: str) -> tuple[ReportRef, Path]:
+        """A report's file for the recipient: refused (403) outside its area before the file is
+        looked for, so a refusal does not tell whether another area's report exists."""
+        ref = parse_report_path(area, run, name)
+        self.check_reports_grant(r)
+        if not ref.visible_to(r.area):
+            raise PermissionDenied(f"report {ref.relpath} covers {ref.area_key}, outside the area of recipient "
+                                   f"{r.name} ({r.area})")
+        return ref, self.reports.file(ref, name)
+
+    def report_query(self, r: Recipient, ref: ReportRef, name: str) -> str:
+        """The signed query string of a report file's link, so a browser (which cannot send the
+        bearer token) can open the report and its images for the URL lifetime."""
+        return self.signer.query(f"{URL_PREFIX}/{ref.relpath}/{name}", r.name)
+
+    def check_report_link(self, area: str, run: str, name: str, recipient: str, expires: str, sig: str) -> Recipient:
+        """The recipient of a signed report link; it must still be active."""
+        self.signer.verify(f"{URL_PREFIX}/{area}/{run}/{name}", recipient, expires, sig)
+        return self.recipients.get_active(recipient)
 
 
 def _limit(files: list[ServedFile], limit_hint: int | None) -> list[ServedFile]:

@@ -3,7 +3,8 @@
 Shares are configuration (infra/sharing/shares.yaml), not code, so a provider can expose a table
 or add a share for one downstream platform without a release. The protocol's schemas are the
 lake's layers (bronze, silver, gold, features) and its tables the lake's tables, so a recipient
-reads `share.gold.aqi_daily` exactly where the lake keeps `gold/aqi_daily`.
+reads `share.gold.aqi_daily` exactly where the lake keeps `gold/aqi_daily`. A share may also carry
+the consultation reports (`reports: true`): its recipients then read the reports of their area.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Share:
     name: str
     comment: str
     tables: tuple[SharedTable, ...]
+    reports: bool = False  # its recipients also read the consultation reports of their area
 
     @property
     def id(self) -> str:
@@ -132,5 +134,8 @@ def load_shares(path: Path | str | None = None) -> ShareConfig:
         dupes = sorted({t.fqn for t in tables if sum(u.fqn == t.fqn for u in tables) > 1})
         if dupes:
             raise InvalidRequest(f"{where} ({name}): listed twice: {', '.join(dupes)}")
-        shares.append(Share(name, str(entry.get("comment", "")), tables))
+        reports = entry.get("reports", False)
+        if not isinstance(reports, bool):
+            raise InvalidRequest(f"{where} ({name}): reports is true or false, got {reports!r}")
+        shares.append(Share(name, str(entry.get("comment", "")), tables, reports))
     return ShareConfig(p, tuple(shares))

@@ -50,11 +50,14 @@ class UrlSigner:
         msg = f"{relpath}\n{recipient}\n{expires}".encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
 
+    def query(self, relpath: str, recipient: str, now: float | None = None) -> str:
+        """The signed query string (r, expires, sig) for a path, valid for `ttl` seconds."""
+        expires = int((now if now is not None else time.time()) + self.ttl)
+        return urlencode({"r": recipient, "expires": expires, "sig": self._sig(relpath, recipient, expires)})
+
     def sign(self, base_url: str, relpath: str, recipient: str, now: float | None = None) -> str:
         """The URL of a lake-relative file for one recipient, valid for `ttl` seconds."""
-        expires = int((now if now is not None else time.time()) + self.ttl)
-        query = urlencode({"r": recipient, "expires": expires, "sig": self._sig(relpath, recipient, expires)})
-        return f"{base_url.rstrip('/')}/files/{quote(relpath, safe='/=')}?{query}"
+        return f"{base_url.rstrip('/')}/files/{quote(relpath, safe='/=')}?{self.query(relpath, recipient, now)}"
 
     def verify(self, relpath: str, recipient: str, expires: str, sig: str, now: float | None = None) -> None:
         """Raise PermissionDenied unless the signature matches and the URL has not expired."""
