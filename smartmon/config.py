@@ -66,22 +66,30 @@ class Settings:
     mlflow_tracking_uri: str
     mlflow_artifact_root: str | None
     spark_conf: dict[str, str] = field(default_factory=dict)
+    parse_on: str = "auto"  # where landing files are parsed: auto (executors on a cluster), driver, executors
 
     def table_path(self, layer: str, name: str) -> str:
         """Tables live at <lake>/<layer>/<table>."""
         return f"{self.lake.rstrip('/')}/{layer}/{name}"
 
     def landing_dir(self) -> Path:
-        """The landing zone as a folder. The adapters parse landing files on the driver, so an
-        object-store URI is refused here (it used to be skipped unseen, as a folder that is not there)."""
+        """The landing zone as a folder. The driver lists and hashes landing files (and on a cluster
+        the executors parse them at the same path), so an object-store URI is refused here (it used
+        to be skipped unseen, as a folder that is not there)."""
         if not is_local_uri(self.landing):
             raise ConfigError(f"landing zone {self.landing} (profile {self.profile}) is not a local folder: the source "
-                              "adapters read landing files on the driver; mount it and set SMARTMON_LANDING to the mount point")
+                              "driver lists landing files and the executors parse them; mount it on both and set SMARTMON_LANDING to the mount point")
         return local_dir(self.landing)
 
     @property
     def is_local(self) -> bool:
         return self.spark_master.startswith("local")
+
+    @property
+    def parses_on_executors(self) -> bool:
+        """On a cluster the executors parse the landing files (the driver would be the bottleneck);
+        on one machine the driver's Arrow readers and delta-rs cost less than Spark tasks."""
+        return self.parse_on == "executors" or (self.parse_on == "auto" and not self.is_local)
 
 
 def default_data_root() -> Path:
@@ -133,7 +141,14 @@ def load_settings(profile: str | None = None) -> Settings:
         mlflow_tracking_uri=tracking,
         mlflow_artifact_root=_absolute(artifacts) if artifacts else None,
         spark_conf={str(k): str(v) for k, v in (raw.get("spark_conf") or {}).items()},
+        parse_on=_parse_on(os.environ.get("SMARTMON_PARSE_ON") or raw.get("parse_on") or "auto"),
     )
+
+
+def _parse_on(value: str) -> str:
+    if value not in ("auto", "driver", "executors"):
+        raise ConfigError(f"parse_on (SMARTMON_PARSE_ON) is {value!r}: use auto, driver or executors")
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -59,7 +59,7 @@ class AirFeed(SourceAdapter, Protocol):
         ...
 
 
-_NOT_ADAPTERS = {"adapter", "base", "handoff", "ingest", "hj212_receiver"}
+_NOT_ADAPTERS = {"adapter", "base", "handoff", "ingest", "hj212_receiver", "parse_tasks"}
 _CACHE: dict[tuple[str, ...], dict[str, SourceAdapter]] = {}
 
 

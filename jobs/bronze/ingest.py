@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from jobs.bronze.adapter import SourceAdapter, adapters, adapters_for
 from jobs.bronze.base import first_line
 from jobs.bronze.handoff import append_arrow
+from jobs.bronze.parse_tasks import parse_on_executors, with_lineage
 from smartmon import ledger
 from smartmon.catalog.names import (
     BRONZE_INGEST_BATCHES,
@@ -104,14 +105,6 @@ def _known_files(lake: Lake, source: str) -> dict[str, str]:
     return {r.file_sha256: r.source_file for r in rows.select("file_sha256", "source_file").collect()}
 
 
-def _with_lineage(rows: pa.Table, source: str, source_file: str, batch: str, ingested_at) -> pa.Table:
-    """The file's rows with its lineage columns (constant per file: pa.repeat, no per-row list)."""
-    n = rows.num_rows
-    for name, value in (("source", source), ("source_file", source_file), ("batch_id", batch)):
-        rows = rows.append_column(name, pa.repeat(pa.scalar(value, pa.string()), n))
-    return rows.append_column("ingested_at", pa.repeat(pa.scalar(ingested_at, pa.timestamp("us")), n))
-
-
 def ingest_adapter(lake: Lake, adapter: SourceAdapter, files: list[Path]) -> IngestReport:
     spark = lake.spark
     known = _known_files(lake, adapter.NAME)
@@ -139,30 +132,40 @@ def ingest_adapter(lake: Lake, adapter: SourceAdapter, files: list[Path]) -> Ing
 
     batch = batch_id_for(adapter.NAME, [sha for _, sha in todo] + [r[0] for r in dup_rows])
     ingested_at = now_utc()
-    tables, rejects = [], list(dup_rows)
-    # Arrow's CSV reader releases the GIL: files parse side by side on the driver's cores.
-    with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
-        results = pool.map(adapter.parse, [path for path, _ in todo])
-        for i, ((path, sha), parsed) in enumerate(zip(todo, results, strict=True), start=1):
-            tables.append(_with_lineage(parsed.rows, adapter.NAME, str(path), batch, ingested_at))
-            rejects += [(str(path), line, raw, reason) for line, raw, reason in parsed.rejects]
-            status = "ingested" if parsed.records_read else "empty"
-            if not parsed.records_read:
-                log.warning("%s: no record in the file (empty, or a header alone): recorded as empty", path)
-            reports.append(FileReport(str(path), sha, status, parsed.records_read, parsed.records_accepted, len(parsed.rejects)))
-            if parsed.rejects:
-                first = parsed.rejects[0]
-                log.warning("%s:%s: %s (%d refused in this file)", path, first[0], first[2], len(parsed.rejects))
-            if i % 10 == 0 or i == len(todo):
-                log.info("%s: parsed %d/%d files", adapter.NAME, i, len(todo))
-
+    rejects = list(dup_rows)
     versions: dict[str, int] = {}
-    tables = [t for t in tables if t.num_rows]
-    if tables:
-        data = pa.concat_tables(tables, promote_options="default")
-        del tables
-        result = append_arrow(lake, data, adapter.BRONZE, txn=(batch, 0))
-        versions[adapter.BRONZE] = result.version
+
+    def account(i: int, path: Path, sha: str, read: int, refused: list[tuple[int | None, str, str]]) -> None:
+        rejects.extend((str(path), line, raw, reason) for line, raw, reason in refused)
+        if not read:
+            log.warning("%s: no record in the file (empty, or a header alone): recorded as empty", path)
+        reports.append(FileReport(str(path), sha, "ingested" if read else "empty", read, read - len(refused), len(refused)))
+        if refused:
+            log.warning("%s:%s: %s (%d refused in this file)", path, refused[0][0], refused[0][2], len(refused))
+        if i % 10 == 0 or i == len(todo):
+            log.info("%s: parsed %d/%d files", adapter.NAME, i, len(todo))
+
+    if todo and lake.cfg.parses_on_executors:
+        lake.ensure(adapter.BRONZE)
+        schema = spark.read.format("delta").load(lake.path(adapter.BRONZE)).schema
+        with parse_on_executors(spark, adapter, schema, [str(p) for p, _ in todo], batch, ingested_at) as (rows, outcomes):
+            for i, ((path, sha), done) in enumerate(zip(todo, outcomes, strict=True), start=1):
+                account(i, path, sha, done.read, done.rejects)
+            if any(r.accepted for r in reports):
+                versions[adapter.BRONZE] = lake.append(rows, adapter.BRONZE, txn=(batch, 0)).version
+    elif todo:
+        tables = []
+        # Arrow's CSV reader releases the GIL: files parse side by side on the driver's cores.
+        with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+            results = pool.map(adapter.parse, [path for path, _ in todo])
+            for i, ((path, sha), parsed) in enumerate(zip(todo, results, strict=True), start=1):
+                tables.append(with_lineage(parsed.rows, adapter.NAME, str(path), batch, ingested_at))
+                account(i, path, sha, parsed.records_read, parsed.rejects)
+        tables = [t for t in tables if t.num_rows]
+        if tables:
+            data = pa.concat_tables(tables, promote_options="default")
+            del tables
+            versions[adapter.BRONZE] = append_arrow(lake, data, adapter.BRONZE, txn=(batch, 0)).version
     if rejects:
         q = spark.createDataFrame(rejects, "source_file string, source_line bigint, raw_payload string, reason string")
         q = q.withColumn("source", F.lit(adapter.NAME)).withColumn("batch_id", F.lit(batch)).withColumn("ingested_at", F.lit(ingested_at))

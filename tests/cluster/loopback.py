@@ -85,6 +85,8 @@ class LoopbackCluster:
     root: Path
     spark_cores: int = 2
     spark_memory: str = "6g"
+    # a test that needs only some of them starts those ("s3", "spark", "ray", "mlflow")
+    services: tuple[str, ...] = ("s3", "spark", "ray", "mlflow")
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     # Ray's token authentication (on by default for `ray start --head` since Ray 2.5x): every node
@@ -100,7 +102,8 @@ class LoopbackCluster:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "logs").mkdir(exist_ok=True)
         try:
-            for step in (self._object_store, self._spark, self._ray, self._mlflow):
+            steps = {"s3": self._object_store, "spark": self._spark, "ray": self._ray, "mlflow": self._mlflow}
+            for step in (steps[name] for name in steps if name in self.services):
                 t0 = time.monotonic()
                 step()
                 log.info("%s up in %.1f s", step.__name__.strip("_"), time.monotonic() - t0)

@@ -173,6 +173,19 @@ def test_the_cluster_run_used_the_cluster(cluster_run, cluster, inputs):
     assert len(scenarios) and scenarios["draws"].max() == 10
 
 
+def test_bronze_parsing_ran_as_tasks_on_the_worker(cluster_run, cluster, inputs):
+    """The driver sent paths; the worker's executor parsed the files (its Python workers log each
+    file to the executor's stderr, kept by the worker under its work folder)."""
+    log = (inputs["root"] / "nightly-cluster.log").read_text(errors="replace")
+    assert "files parsed as Spark tasks on the executors" in log
+    executor_logs = "".join(p.read_text(errors="replace") for p in (cluster.root / "spark-work").glob("app-*/*/stderr"))
+    for name in ("china_sites_20190107.csv", "china_sites_20190105.csv", "bj_aq_2018-04"):
+        parsed = [line for line in executor_logs.splitlines() if "smartmon.bronze.task parsed" in line and name in line]
+        assert parsed, f"no executor on the worker parsed {name}"
+    landed = [line for line in executor_logs.splitlines() if "smartmon.bronze.task parsed" in line and str(inputs["landing"]) in line]
+    assert landed, "the simulated network's landing files were not parsed on the worker"
+
+
 def test_training_on_the_ray_cluster_registers_on_the_mlflow_server(cluster, tmp_path):
     """Dongsi (UCI, July 2016 - February 2017) into a lake of its own in the bucket, then the
     control scenario's smoke training: Optuna trials through Ray Tune on the two Ray nodes, runs
