@@ -1,11 +1,11 @@
 """The I/O layer on a real Delta table: declared schemas, idempotent MERGE, retry on conflict."""
 
 import pytest
-from chispa import assert_df_equality
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import Row
 from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
 
 from smartmon.errors import TableError
 
@@ -30,7 +30,7 @@ def test_merge_is_idempotent(lake, spark, rows):
     first.count()
     again = lake.merge(df, fqn)
     assert again.rows_written == 0
-    assert_df_equality(lake.read(fqn).orderBy("source", "source_station"), first)
+    assertDataFrameEqual(lake.read(fqn).orderBy("source", "source_station"), first, checkRowOrder=True, ignoreNullable=False, rtol=0, atol=0)
     first.unpersist()
 
 
@@ -101,7 +101,7 @@ def test_first_load_of_a_month_is_a_partition_write_and_reloads_merge(spark, set
     assert [(r.operation == "WRITE", r.rows_inserted, r.rows_updated) for r in ops] == [
         (True, 2, 0), (False, 0, 0), (False, 1, 1), (True, 1, 0)]
     order = ["station_id", "ts"]
-    assert_df_equality(fast.read(fqn).orderBy(order), plain.read(fqn).orderBy(order), ignore_nullable=True)
+    assertDataFrameEqual(fast.read(fqn).orderBy(order), plain.read(fqn).orderBy(order), checkRowOrder=True, rtol=0, atol=0)
 
 
 def test_staged_arrow_rows_equal_create_dataframe(spark, settings, tmp_path, monkeypatch):
@@ -125,7 +125,7 @@ def test_staged_arrow_rows_equal_create_dataframe(spark, settings, tmp_path, mon
     with handoff.arrow_frame(spark, table, None) as direct, handoff.arrow_frame(spark, table, root) as staged:
         assert len(list(root.iterdir())) == 1 and len(list(next(root.iterdir()).glob("*.parquet"))) == 3
         cols = [F.col(c) for c in table.column_names[:-2]] + [F.col("empty").cast("string"), F.col("ingested_at").cast("timestamp")]
-        assert_df_equality(staged.select(cols).orderBy("source_line"), direct.select(cols).orderBy("source_line"), ignore_nullable=True)
+        assertDataFrameEqual(staged.select(cols).orderBy("source_line"), direct.select(cols).orderBy("source_line"), checkRowOrder=True, rtol=0, atol=0)
     assert list(root.iterdir()) == []
     with handoff.arrow_frame(spark, table.slice(0, 10), root) as small:  # below the threshold: no files
         assert small.count() == 10 and list(root.iterdir()) == []

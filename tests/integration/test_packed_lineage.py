@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from chispa import assert_df_equality
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
 
 from jobs.silver.air_hourly import rows_of
 from jobs.silver.air_rows import VALUE_COLS
@@ -46,7 +46,7 @@ def test_encode_then_decode_gives_the_rows_back(spark):
     ], SCHEMA)
     codes = codes_of(tuple(r) for r in lineage_facts(rows).collect())
     back = decode(encode(rows, codes), codes).select(*rows.columns)
-    assert_df_equality(back, rows, ignore_row_order=True, ignore_nullable=True)
+    assertDataFrameEqual(back, rows, rtol=0, atol=0)
 
 
 def _arrival(r: tuple) -> tuple:

@@ -141,7 +141,7 @@ def test_new_tables_read_back_with_delta_rs(lake, sim):
 def test_wide_rows_equal_the_long_cell_path(lake, sim, adapter):
     """The flat feeds skip melting to cells (a 6x smaller shuffle); the rows they give must equal
     what the cell path (melt, then one row per station and hour) gives on the same bronze rows."""
-    from chispa import assert_df_equality
+    from pyspark.testing import assertDataFrameEqual
 
     from jobs.silver import air_tiers
     from jobs.silver.air_hourly import rows_of, to_rows
@@ -154,4 +154,4 @@ def test_wide_rows_equal_the_long_cell_path(lake, sim, adapter):
     base, columns = base_of(lake.read(table))
     got, want = rows_of(wide(base, columns)), to_rows(melt(base, columns))
     assert want.count() > 100
-    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+    assertDataFrameEqual(got, want, rtol=0, atol=0)
