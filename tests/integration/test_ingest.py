@@ -124,3 +124,44 @@ def test_every_table_reads_back_with_delta_rs(lake, ingested):
         assert set(spec.column_names) == set(table.column_names), spec.fqn
     stations = DeltaTable(lake.path("silver.stations")).to_pyarrow_table()
     assert pc.sum(pc.equal(stations.column("kind"), "supersite")).as_py() == 1  # EPA St. Louis
+
+
+def test_files_ingested_before_are_skipped_unread_and_a_rewritten_file_is_read(spark, settings, landing, tmp_path, monkeypatch):
+    """A night does not hash the landing zone's history: a file with the size it had and last
+    modified before its ingest is skipped without reading it; one rewritten in place since (same
+    name, same size, other bytes) is hashed and ingested as the new delivery it is. (A lake of
+    its own: the session's lake stays as the other tests expect it.)"""
+    import dataclasses
+    import os
+
+    from jobs.bronze import ingest as ingest_module
+    from smartmon.io import Lake
+
+    lake = Lake(spark, dataclasses.replace(settings, lake=str(tmp_path / "lake")))
+
+    folder = tmp_path / "cnemc-again"
+    folder.mkdir()
+    day = folder / "china_sites_20190104.csv"
+    text = (landing / "cnemc" / "china_sites_20190102.csv").read_text(encoding="utf-8").replace("20190102", "20190104")
+    day.write_text(text, encoding="utf-8")
+    (first,) = ingest(lake, "cnemc-archive", [folder])
+    assert [f.status for f in first.files] == ["ingested"]
+
+    hashed: list[str] = []
+    real = ingest_module.sha256_file
+    monkeypatch.setattr(ingest_module, "sha256_file", lambda p: hashed.append(str(p)) or real(p))
+    (again,) = ingest(lake, "cnemc-archive", [folder])
+    assert [f.status for f in again.files] == ["skipped"] and hashed == []
+
+    # the same number of bytes, one value changed (line 2, first station: "1" digits swapped for "2")
+    lines = text.split("\n")
+    fields = lines[1].split(",")
+    col = next(i for i in range(3, len(fields)) if fields[i] and fields[i][0] in "13456789")
+    fields[col] = ("2" if fields[col][0] != "2" else "3") + fields[col][1:]
+    changed = "\n".join([lines[0], ",".join(fields), *lines[2:]])
+    assert len(changed.encode()) == len(text.encode()) and changed != text
+    day.write_text(changed, encoding="utf-8")
+    stamp = day.stat().st_mtime + 5  # a clock step a coarse file system might not show
+    os.utime(day, (stamp, stamp))
+    (rewritten,) = ingest(lake, "cnemc-archive", [folder])
+    assert [f.status for f in rewritten.files] == ["ingested"] and hashed == [str(day)]
