@@ -8,6 +8,7 @@ import platform
 import resource
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -99,22 +100,63 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], interval: float = 0.25, env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak MiB of the whole process tree, stdout) of a command run to completion.
-    stdout goes through a file: a pipe nobody reads while polling would block a chatty child."""
-    import subprocess
-    import tempfile
+@dataclass
+class Trace:
+    """A command's run: wall seconds, peak MiB of its process tree, its stdout, and when traced,
+    the memory samples and its stderr lines, each with seconds since the start."""
 
+    wall: float
+    peak_mib: float
+    out: str
+    samples: list[tuple[float, float]] = field(default_factory=list)
+    lines: list[tuple[float, str]] = field(default_factory=list)
+
+    def peak_between(self, t0: float, t1: float) -> float:
+        """Peak MiB of the samples taken in [t0, t1) (0 when none)."""
+        return max((mib for t, mib in self.samples if t0 <= t < t1), default=0.0)
+
+
+def run_traced(cmd: list[str], interval: float = 0.25, env: dict[str, str] | None = None, trace: bool = False) -> Trace:
+    """Run a command to completion, sampling its process tree's memory. stdout goes through a
+    file (a pipe nobody reads while polling would block a chatty child); with trace, stderr is
+    read by a thread, echoed, and kept with its times beside the memory samples, so a phase's
+    peak can be told from its log lines."""
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+
+    lines: list[tuple[float, str]] = []
+    samples: list[tuple[float, float]] = []
     with tempfile.TemporaryFile(mode="w+") as sink:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, text=True, env=env)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE if trace else None, text=True, env=env)
+        reader = None
+        if trace:
+            def read() -> None:
+                for line in proc.stderr:
+                    lines.append((time.perf_counter() - t0, line.rstrip("\n")))
+                    sys.stderr.write(line)
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
         peak = 0
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_kib(proc.pid))
+            kib = _tree_rss_kib(proc.pid)
+            peak = max(peak, kib)
+            if trace:
+                samples.append((time.perf_counter() - t0, kib / 1024))
             time.sleep(interval)
         wall = time.perf_counter() - t0
+        if reader is not None:
+            reader.join(timeout=30)
         sink.seek(0)
         out = sink.read()
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}; its last output: {out[-2000:]}")
-    return wall, peak / 1024, out
+    return Trace(wall, peak / 1024, out, samples, lines)
+
+
+def run_measured(cmd: list[str], interval: float = 0.25, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB of the whole process tree, stdout) of a command run to completion."""
+    t = run_traced(cmd, interval, env)
+    return t.wall, t.peak_mib, t.out

@@ -31,19 +31,20 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import record, run_measured
+from bench.common import Trace, record, run_traced
 
 log = logging.getLogger("bench.national_nightly")
 START = "2019-01-01"
 TASK_LINE = re.compile(r"^\s+(ok|failed|skipped)\s+(\S+)\s+([\d.]+)s")
+TASK_START = re.compile(r"^\[\s*\d+/\d+\] \S+ (\S+) \.\.\.")
 CACHE = Path(__file__).resolve().parent / ".cache"
 # `make bench`: the largest network with no history, and the month-end night of a network these
 # 2 cores build a month of in reasonable time
 DEFAULT_RUNS = [(100_000, 0), (10_000, 29)]
 
 
-def _env(lake: Path, landing: Path, work: Path, tag: str) -> dict[str, str]:
-    return {**os.environ, "SMARTMON_LAKE": str(lake), "SMARTMON_LANDING": str(landing),
+def _env(lake: Path, landing: Path, work: Path, tag: str, data: Path | None) -> dict[str, str]:
+    return {**os.environ, **({"SMARTMON_DATA": str(data)} if data else {}), "SMARTMON_LAKE": str(lake), "SMARTMON_LANDING": str(landing),
             "MLFLOW_TRACKING_URI": f"sqlite:///{work / f'mlflow-{tag}.db'}",
             "SMARTMON_MLFLOW_ARTIFACTS": str(work / f"artifacts-{tag}"), "SMARTMON_SCENARIO_DRAWS": "50"}
 
@@ -60,11 +61,19 @@ def simulate(stations: int, start: date, days: int, landing: Path, env: dict[str
     return json.loads(sim.stdout.strip().splitlines()[-1])["records"], time.perf_counter() - t0
 
 
+def task_peaks(trace: Trace) -> dict[str, float]:
+    """Task -> peak MiB of the process tree while it ran: from the start line of each task (the
+    nightly's progress on stderr) to the start of the next, or the end of the run."""
+    starts = [(t, m.group(1)) for t, line in trace.lines if (m := TASK_START.match(line))]
+    ends = [t for t, _ in starts[1:]] + [trace.wall]
+    return {task: trace.peak_between(t0, t1) for (t0, task), t1 in zip(starts, ends, strict=True)}
+
+
 def nightly(run_date: date, env: dict[str, str], log_to: Path) -> dict:
-    wall, peak, out = run_measured([_smartmon(), "nightly", "--date", str(run_date)], env=env)
-    log_to.write_text(out)
-    tasks = {m.group(2): (m.group(1), float(m.group(3))) for line in out.splitlines() if (m := TASK_LINE.match(line))}
-    return {"wall_s": wall, "peak_mib": peak, "tasks": tasks}
+    trace = run_traced([_smartmon(), "nightly", "--date", str(run_date)], env=env, trace=True)
+    log_to.write_text(trace.out)
+    tasks = {m.group(2): (m.group(1), float(m.group(3))) for line in trace.out.splitlines() if (m := TASK_LINE.match(line))}
+    return {"wall_s": trace.wall, "peak_mib": trace.peak_mib, "tasks": tasks, "task_peaks": task_peaks(trace)}
 
 
 def base_version(base: Path) -> str:
@@ -73,7 +82,19 @@ def base_version(base: Path) -> str:
     return logs[-1].stem.lstrip("0") or "0" if logs else "none"
 
 
-def history_lake(base: Path, stations: int, start: date, days: int, work: Path, rebuild: bool) -> tuple[Path, Path]:
+def data_root(base: Path, data: str | None) -> Path | None:
+    """The data root the base lake was built from: given, or the `data` folder beside the base lake
+    (bench.month_boundary keeps one there), else the default. A nightly reads every file of its
+    data root it has not ingested: with another root, the measured night would also ingest
+    whatever that root holds beyond the base lake (five years of UCI, the KDD month)."""
+    if data:
+        return Path(data).resolve()
+    beside = base.parent / "data"
+    return beside if beside.is_dir() else None
+
+
+def history_lake(base: Path, stations: int, start: date, days: int, work: Path, rebuild: bool,
+                 data: Path | None) -> tuple[Path, Path]:
     """(lake, landing) holding `days` days of the network's history, built once and cached."""
     key = CACHE / f"national-{stations}-{start}-{days}d-base{base_version(base)}"
     if rebuild and key.exists():
@@ -82,7 +103,7 @@ def history_lake(base: Path, stations: int, start: date, days: int, work: Path, 
         shutil.rmtree(key, ignore_errors=True)
         lake, landing = key / "lake", key / "landing"
         shutil.copytree(base, lake, ignore=shutil.ignore_patterns("_landing"))
-        env = _env(lake, landing, key, "history")
+        env = _env(lake, landing, key, "history", data)
         records, sim_s = simulate(stations, start, days, landing, env)
         print(f"history: {days} days of {stations:,} stations simulated ({records:,} records, {sim_s:.0f} s); "
               f"ingesting them in one nightly (cached in {key})", flush=True)
@@ -91,19 +112,23 @@ def history_lake(base: Path, stations: int, start: date, days: int, work: Path, 
         print(f"history built in {built['wall_s']:.0f} s", flush=True)
     copy = work / "lake-history"
     shutil.copytree(key / "lake", copy)
-    shutil.copytree(key / "landing", work / "landing-history")
-    return copy, work / "landing-history"
+    # the landing zone stays where the history's files were ingested from: under another path the
+    # same bytes would be duplicate deliveries (quarantined), not files already ingested (skipped)
+    return copy, key / "landing"
 
 
-def measure(lake: Path, landing: Path, stations: int, run_date: date, work: Path, tag: str) -> dict:
-    env = _env(lake, landing, work, tag)
+def measure(lake: Path, landing: Path, stations: int, run_date: date, work: Path, tag: str, data: Path | None) -> dict:
+    env = _env(lake, landing, work, tag, data)
     records, sim_s = simulate(stations, run_date, 1, landing, env)
     night = nightly(run_date, env, work / f"nightly-{tag}.log")
     return {"records": records, "simulate_s": sim_s, **night}
 
 
-def main(stations: int, history_days: int, base_lake: str = "lake", start: str = START, rebuild: bool = False) -> None:
+def main(stations: int, history_days: int, base_lake: str = "lake", start: str = START, rebuild: bool = False,
+         data: str | None = None) -> None:
     base = Path(base_lake).resolve()
+    root = data_root(base, data)
+    print(f"base lake {base}, data root {root or 'the default'}", file=sys.stderr, flush=True)
     if not (base / "silver" / "air_hourly").exists():
         raise SystemExit(f"{base} holds no silver.air_hourly: run `make demo` first (the nightly needs the real data in)")
     first_day = date.fromisoformat(start)
@@ -111,15 +136,20 @@ def main(stations: int, history_days: int, base_lake: str = "lake", start: str =
     try:
         first_lake = work / "lake-first"
         shutil.copytree(base, first_lake, ignore=shutil.ignore_patterns("_landing"))
-        first = measure(first_lake, work / "landing-first", stations, first_day, work, "first")
+        first = measure(first_lake, work / "landing-first", stations, first_day, work, "first", root)
         print(f"first night ({first_day}), {stations:,} stations: {first['wall_s']:.0f} s, peak {first['peak_mib']:,.0f} MiB", flush=True)
         shutil.rmtree(first_lake, ignore_errors=True)
         later = first
         run_date = first_day
         if history_days:
             run_date = first_day + timedelta(days=history_days)
-            lake, landing = history_lake(base, stations, first_day, history_days, work, rebuild)
-            later = measure(lake, landing, stations, run_date, work, "later")
+            lake, landing = history_lake(base, stations, first_day, history_days, work, rebuild, root)
+            before = {p for p in landing.rglob("*") if p.is_file()}
+            try:
+                later = measure(lake, landing, stations, run_date, work, "later", root)
+            finally:  # the cached landing zone keeps only the history's files
+                for p in {p for p in landing.rglob("*") if p.is_file()} - before:
+                    p.unlink()
             print(f"night of {run_date} after {history_days} days: {later['wall_s']:.0f} s, peak {later['peak_mib']:,.0f} MiB", flush=True)
         title = (f"National nightly, {stations:,} stations: night {history_days + 1} ({run_date}) vs the first night"
                  if history_days else f"National nightly, one day of {stations:,} stations")
@@ -134,8 +164,10 @@ def main(stations: int, history_days: int, base_lake: str = "lake", start: str =
         for task, (status, secs) in later["tasks"].items():
             r_status, r_secs = first["tasks"].get(task, ("-", 0.0))
             if secs >= 5 or r_secs >= 5 or status != "ok":
+                peak, r_peak = later["task_peaks"].get(task, 0.0), first["task_peaks"].get(task, 0.0)
                 rows.append({"case": f"task {task}", "smartmon": f"{secs:.0f} s ({status})", "reference": f"{r_secs:.0f} s ({r_status})",
-                             "ratio": f"{secs / r_secs:.2f}" if r_secs else "", "notes": ""})
+                             "ratio": f"{secs / r_secs:.2f}" if r_secs else "",
+                             "notes": f"peak {peak:,.0f} MiB" + (f" (first night {r_peak:,.0f})" if history_days else "")})
         record(title, rows)
         print(json.dumps({"stations": stations, "history_days": history_days, "wall_s": round(later["wall_s"]),
                           "peak_mib": round(later["peak_mib"]), "first_night_wall_s": round(first["wall_s"])}))
@@ -152,8 +184,9 @@ if __name__ == "__main__":
     parser.add_argument("--base-lake", default="lake", help="a lake holding the real data (make demo builds ./lake)")
     parser.add_argument("--start", default=START, help="the network's first day (the first night)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached history")
+    parser.add_argument("--data", help="the data root the base lake was built from (default: a data folder beside it, else SMARTMON_DATA)")
     parser.add_argument("--smoke-test", action="store_true", help="300 stations, 2 days of history (CI-sized)")
     args = parser.parse_args()
     if args.smoke_test:
         args.stations, args.history_days = 300, 2
-    main(args.stations, args.history_days, args.base_lake, args.start, args.rebuild)
+    main(args.stations, args.history_days, args.base_lake, args.start, args.rebuild, args.data)
