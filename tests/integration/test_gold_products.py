@@ -168,3 +168,28 @@ def test_maintenance_keeps_contents_and_outside_readers_see_the_same_rows(lake, 
     assert ev.height == lake.read("gold.eval_monthly").count()
     assert set(ev["scope"].unique().to_list()) == {"station", "city", "province", "nation"}
     assert maintenance.prune_sharing_cache(lake) == 0  # the nightly's maintenance also prunes the sharing cache: none here
+
+
+def test_the_reader_example_runs_without_spark_and_agrees_with_spark(lake, built):
+    """examples/read_lake.py (the docs' example of delta-rs, Polars, DuckDB and pandas) on this
+    lake, in a process of its own with no Spark: the four readers agree with each other and with
+    Spark on the same question."""
+    import json
+    import subprocess
+    import sys
+
+    from smartmon.config import REPO_ROOT
+
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "examples" / "read_lake.py"), lake.cfg.lake],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    daily = lake.read("gold.aqi_daily")
+    assert got["rows"] == daily.count() and got["version"] == lake.version("gold.aqi_daily")
+    assert got["first_version_rows"] == lake.read("gold.aqi_daily", version=0).count()
+    month = daily.agg(F.max("month")).first()[0]
+    spark_worst = (daily.where((F.col("month") == month) & F.col("aqi").isNotNull()).groupBy("station_id")
+                   .agg(F.avg("aqi").alias("m")).orderBy(F.desc("m"), "station_id").limit(5).collect())
+    expected = [[r.station_id, round(r.m, 6)] for r in spark_worst]
+    assert got["month"] == month and got["worst_polars"] == expected and got["worst_duckdb"] == expected
+    assert got["named"] == [s for s, _ in expected]
