@@ -33,6 +33,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from jobs.bronze.adapter import SourceAdapter
+from jobs.bronze.handoff import without_null_type
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,6 @@ def _task(adapter: SourceAdapter, schema: pa.Schema, batch: str,
     data_names = [n for n in schema.names if n not in BOOKKEEPING.fieldNames()]
 
     def conform(table: pa.Table) -> pa.Table:
-        from jobs.bronze.handoff import without_null_type
-
         table = without_null_type(table)
         columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
                    else pa.nulls(table.num_rows, f.type) for f in schema]

@@ -13,20 +13,13 @@ import sys
 import threading
 import time
 
-import pytest
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import ingest
 from pipelines.cli_devices import add_devices, device_row
 from smartmon.catalog.names import BRONZE_HJ212_FRAMES, BRONZE_QUARANTINE, SILVER_DEVICES
 from smartmon.standards.hj212 import FrameError, ack_for, build_frame, parse_frame
-
-# the dataset's devices, registered with the password their frames carry, except 41050022000017
-# (unknown); the 1062 example (PW=100000) and one LD130133000015 frame (PW=000000) carry another
-REGISTERED = {"010000A8900016F000169DC0": "123456", "Z13401000010301": "BF470F88957588DE902D1A52",
-              "Y80110010000010": "123456", "ZLDSZ20210127": "123456", "NJGDKYYC202101q0001w0001": "123456",
-              "JLYP01_AIR01_0001": "123456", "14513567846884": "123456", "JSRCTD000YD107": "123456",
-              "0507A010003242": "123456", "88888880000001": "123456", "LD130133000015": "123456"}
+from tests.receivers import REGISTERED, STARTED, no_receiver_outlives_its_test  # noqa: F401 - the autouse fixture applies here
 
 
 def _frames(data_root):
@@ -45,18 +38,6 @@ def _answered(frame: str) -> bool:
     return REGISTERED.get(f.mn) == f.pw and split is None and ack_for(f, "x") is not None
 
 
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_receiver_outlives_its_test():
-    """A failing test must not leave its receiver process running."""
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def _start(args, cli: bool = True):
@@ -65,7 +46,7 @@ def _start(args, cli: bool = True):
     entry = ["pipelines.cli", "hj212-receiver"] if cli else ["jobs.bronze.hj212_receiver"]
     proc = subprocess.Popen([sys.executable, "-m", *entry, "--port", "0", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _STARTED.append(proc)
+    STARTED.append(proc)
     for line in proc.stdout:
         if "listening on" in line:
             return proc, int(re.search(r":(\d+),", line).group(1)), line

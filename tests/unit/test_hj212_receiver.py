@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from smartmon.standards.hj212 import FrameError, build_frame, parse_frame
+from tests.receivers import STARTED, no_receiver_outlives_its_test  # noqa: F401 - the autouse fixture applies here
 
 MN, PW = "010000A8900016F000169DC0", "123456"
 REPO = Path(__file__).resolve().parents[2]
@@ -29,18 +30,6 @@ def frame(qn: str, *, cn: str = "2011", flag: str | None = "5", mn: str = MN, pw
     return build_frame(f"{head};CP=&&{cp}&&").encode()
 
 
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_receiver_outlives_its_test():
-    """A failing test must not leave its receiver process running."""
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 class Receiver:
@@ -51,7 +40,7 @@ class Receiver:
         if devices is not None:
             cmd += ["--devices", str(devices)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-        _STARTED.append(self.proc)
+        STARTED.append(self.proc)
         self.lines = []
         for line in self.proc.stdout:
             self.lines.append(line)

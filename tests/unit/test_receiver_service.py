@@ -27,26 +27,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jobs.bronze.hj212_receiver import DeviceRegistry, Receiver
 from smartmon.standards.hj212 import FrameError, ack_for, build_frame, parse_frame
+from tests.receivers import REGISTERED, STARTED, no_receiver_outlives_its_test  # noqa: F401 - the autouse fixture applies here
 
 REPO = Path(__file__).resolve().parents[2]
-# the samples' devices with the password their frames carry; 41050022000017 is left unknown, and the
-# 1062 example (PW=100000) and one LD130133000015 frame (PW=000000) carry a wrong one
-REGISTERED = {"010000A8900016F000169DC0": "123456", "Z13401000010301": "BF470F88957588DE902D1A52",
-              "Y80110010000010": "123456", "ZLDSZ20210127": "123456", "NJGDKYYC202101q0001w0001": "123456",
-              "JLYP01_AIR01_0001": "123456", "14513567846884": "123456", "JSRCTD000YD107": "123456",
-              "0507A010003242": "123456", "88888880000001": "123456", "LD130133000015": "123456"}
 
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_receiver_outlives_its_test():
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture
@@ -79,7 +63,7 @@ class Running:
         cmd = [sys.executable, "-m", "jobs.bronze.hj212_receiver", "--port", "0", "--metrics-port", "0",
                "--landing", str(landing), *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-        _STARTED.append(self.proc)
+        STARTED.append(self.proc)
         lines = []
         for line in self.proc.stdout:
             lines.append(line)
