@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
-from features.air_forecast import horizon_rows
+from features.air_forecast import ISSUE_HOUR_UTC, horizon_rows
 from smartmon.catalog.features import TARGETS, feature_columns
 from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
@@ -83,7 +83,8 @@ def training_frame(lake: Lake, cfg: Config) -> pd.DataFrame:
     air = lake.read(SILVER_AIR_HOURLY).where(F.col("source").isin(*cfg.sources))
     valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
     ids = valid.select("station_id").distinct()
-    feats = lake.read(FEATURES_AIR_FORECAST).join(ids, "station_id")
+    # the research issues only (00:00 UTC): the table also holds the nightly's 16:00 UTC issues
+    feats = lake.read(FEATURES_AIR_FORECAST).where(F.hour("issued_at") == ISSUE_HOUR_UTC).join(ids, "station_id")
     if cfg.max_issues_per_station:
         from pyspark.sql import Window
 

@@ -1,22 +1,27 @@
 """features.air_forecast and features.air_climatology: what a forecaster knows at issue time.
 
-Forecasts are issued daily at 00:00 UTC (the KDD Cup 2018 setting: the next 48 hours from data
-up to the hour ending at issue). Every statistic is a window over the hourly grid ending at the
-issue hour, so nothing after issued_at enters a row; tests/integration/test_features.py proves
-it by recomputing rows from data cut at the issue time.
+The nightly issues for Beijing day D at 16:00 UTC, the end of D's last hour (24:00 Beijing), for
+every station of every network with data in the 31 days before (`issue_time`, `build_issues`):
+what a provincial forecaster has when the day is complete. The research forecaster
+(experiments/control_forecast.py) keeps the KDD Cup 2018 setting, issues at 00:00 UTC built on
+request (`run`). Every statistic is a window over the hourly grid ending at the issue hour, so
+nothing after issued_at enters a row; tests/integration/test_features_forecast.py proves it by
+scrambling the data after the issue time.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 import h3
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from smartmon.beijing_time import utc_to_beijing
-from smartmon.catalog.features import LAG_POLLUTANTS, TARGETS, feature_columns
+from smartmon.beijing_time import beijing_day, utc_to_beijing
+from smartmon.catalog.features import CLIM_TARGETS, LAG_POLLUTANTS, feature_columns
 from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
     FEATURES_AIR_FORECAST,
@@ -25,21 +30,35 @@ from smartmon.catalog.names import (
     SILVER_QC_FLAGS,
     SILVER_STATIONS,
 )
+from smartmon.changes import DayWindow
 from smartmon.io import Lake
-from smartmon.jobspec import WHOLE_TABLE, Job
+from smartmon.jobspec import Job, Scope
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
 
 log = logging.getLogger(__name__)
-ISSUE_HOUR_UTC = 0
+ISSUE_HOUR_UTC = 0  # the research forecaster's issues (KDD Cup 2018)
+NIGHTLY_ISSUE_HOUR_UTC = 16  # the nightly's: the hour ending 24:00 Beijing
+CLIM_DAYS = 30
+LOOKBACK = timedelta(days=CLIM_DAYS + 1)  # the climatology's 30 days before the issue's UTC date, and that date
+HORIZONS_NIGHTLY = 72  # hours ahead of the nightly's issue (the next three Beijing days)
+MIN_HISTORY_DAYS = 7  # a station is forecast once it reported on this many of the last 31 days
 KRING = (5, 2)  # H3 resolution and ring size of the neighbour aggregate
 METEO_COLS = ("temp_c", "dewpoint_c", "humidity_pct", "pressure_hpa", "rain_mm", "wind_u", "wind_v")
 
 
-def hourly_grid(air: DataFrame, meteo: DataFrame) -> DataFrame:
+def issue_time(day: date) -> datetime:
+    """The nightly's issue for Beijing day D: 16:00 UTC of D, the end of D's last hour."""
+    return datetime(day.year, day.month, day.day, NIGHTLY_ISSUE_HOUR_UTC)
+
+
+def hourly_grid(air: DataFrame, meteo: DataFrame, until: datetime | None = None) -> DataFrame:
     """One row per station and hour between its first and last value (missing hours as nulls),
-    so windows count hours, not rows."""
+    so windows count hours, not rows. `until` extends every station's grid to that hour, so a
+    station that missed the last hours before an issue is still issued (with what it had)."""
     bounds = air.groupBy("station_id").agg(F.min("ts").alias("t0"), F.max("ts").alias("t1"))
+    if until is not None:
+        bounds = bounds.withColumn("t1", F.greatest("t1", F.lit(until)))
     grid = bounds.select("station_id", F.explode(F.sequence("t0", "t1", F.expr("INTERVAL 1 HOUR"))).alias("ts"))
     df = grid.join(air.select("station_id", "ts", *LAG_POLLUTANTS), ["station_id", "ts"], "left")
     df = df.join(meteo.select("station_id", "ts", *METEO_COLS), ["station_id", "ts"], "left")
@@ -54,8 +73,9 @@ def _lag(c: str, hours: int) -> Column:
     return F.first(F.col(c)).over(Window.partitionBy("station_id").orderBy("_h").rangeBetween(-hours, -hours))
 
 
-def station_features(grid: DataFrame) -> DataFrame:
-    """Per station and issue hour: lags and rolling statistics, meteorology, calendar."""
+def station_features(grid: DataFrame, issues: Sequence[datetime] | None = None) -> DataFrame:
+    """Per station and issue hour (the given issues, else every 00:00 UTC): lags and rolling
+    statistics, meteorology, calendar."""
     df = grid
     for p in LAG_POLLUTANTS:
         df = (df.withColumn(f"{p}_last", F.col(p)).withColumn(f"{p}_mean3", F.avg(p).over(_w(3)))
@@ -64,7 +84,8 @@ def station_features(grid: DataFrame) -> DataFrame:
     df = (df.withColumn("pressure_d24", F.col("pressure_hpa") - _lag("pressure_hpa", 24))
           .withColumn("wind_u_mean24", F.avg("wind_u").over(_w(24))).withColumn("wind_v_mean24", F.avg("wind_v").over(_w(24)))
           .withColumn("rain_sum24", F.sum("rain_mm").over(_w(24))))
-    df = df.where(F.hour("ts") == ISSUE_HOUR_UTC).withColumnRenamed("ts", "issued_at")
+    at = F.col("ts").isin([F.lit(i) for i in issues]) if issues else F.hour("ts") == ISSUE_HOUR_UTC
+    df = df.where(at).withColumnRenamed("ts", "issued_at")
     local = utc_to_beijing(F.col("issued_at"))
     angle = F.lit(2 * math.pi) * F.dayofyear(local) / F.lit(365.25)
     return (df.withColumn("doy_sin", F.sin(angle)).withColumn("doy_cos", F.cos(angle))
@@ -96,13 +117,36 @@ def with_neighbours(feats: DataFrame, pairs: DataFrame) -> DataFrame:
     return out.withColumn("nb_count", F.coalesce("nb_count", F.lit(0.0)))
 
 
-def climatology(grid: DataFrame) -> DataFrame:
-    """Mean of each target at the same UTC hour of day over the 30 days before day D."""
-    df = grid.withColumn("day", F.to_date("ts")).withColumn("hod", F.hour("ts").cast("int"))
-    w = Window.partitionBy("station_id", "hod").orderBy(F.unix_date("day")).rangeBetween(-30, -1)
-    for t in TARGETS:
+def history_days(grid: DataFrame, feats: DataFrame) -> DataFrame:
+    """feats + history_days: the Beijing days of the 31 ending with the issue's on which the
+    station reported any pollutant by the issue time (who is forecast: MIN_HISTORY_DAYS)."""
+    seen = (grid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull())
+            .groupBy("station_id", beijing_day(F.col("ts")).alias("_d")).agg(F.min("ts").alias("_first")))
+    issue = feats.select("station_id", "issued_at").distinct()
+    n = (issue.join(seen, "station_id")
+         .where((F.col("_first") <= F.col("issued_at")) & (F.col("_d") >= F.date_sub(beijing_day(F.col("issued_at")), CLIM_DAYS)))
+         .groupBy("station_id", "issued_at").agg(F.count("*").cast("double").alias("history_days")))
+    return feats.join(n, ["station_id", "issued_at"], "left").withColumn("history_days", F.coalesce("history_days", F.lit(0.0)))
+
+
+def climatology(grid: DataFrame, days: Sequence[date] | None = None) -> DataFrame:
+    """Mean of each target at the same UTC hour of day over the 30 days before day D: for every
+    day of the grid, or for the given UTC days, all 24 hours of each (also the hours after an
+    issue that the data does not reach yet: a forecast needs them, and they use only the days
+    before)."""
+    df = grid.select("station_id", "ts", *CLIM_TARGETS)
+    if days:
+        slots = grid.sparkSession.createDataFrame([(datetime(d.year, d.month, d.day) + timedelta(hours=h),) for d in days for h in range(24)],
+                                                  "ts timestamp")
+        blank = grid.select("station_id").distinct().crossJoin(slots)
+        df = df.unionByName(blank, allowMissingColumns=True)
+    df = df.withColumn("day", F.to_date("ts")).withColumn("hod", F.hour("ts").cast("int"))
+    w = Window.partitionBy("station_id", "hod").orderBy(F.unix_date("day")).rangeBetween(-CLIM_DAYS, -1)
+    for t in CLIM_TARGETS:
         df = df.withColumn(f"clim_{t}", F.avg(t).over(w))
-    return df.select("station_id", "day", "hod", F.date_format("day", "yyyy-MM").alias("month"), *[f"clim_{t}" for t in TARGETS])
+    if days:
+        df = df.where(F.col("day").isin([F.lit(d) for d in days])).dropDuplicates(["station_id", "day", "hod"])
+    return df.select("station_id", "day", "hod", F.date_format("day", "yyyy-MM").alias("month"), *[f"clim_{t}" for t in CLIM_TARGETS])
 
 
 def horizon_rows(feats: DataFrame, clim: DataFrame, horizons: int = 48) -> DataFrame:
@@ -114,18 +158,23 @@ def horizon_rows(feats: DataFrame, clim: DataFrame, horizons: int = 48) -> DataF
     return rows.join(clim.withColumnRenamed("hod", "target_hod").drop("month"), ["station_id", "day", "target_hod"], "left")
 
 
-def build(air: DataFrame, meteo: DataFrame, stations: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Valid hourly air + meteorology + registry -> (features, climatology) (pure transform)."""
-    grid = hourly_grid(air, meteo)
+def build(air: DataFrame, meteo: DataFrame, stations: DataFrame, issues: Sequence[datetime] | None = None
+          ) -> tuple[DataFrame, DataFrame]:
+    """Valid hourly air + meteorology + registry -> (features, climatology) (pure transform), for
+    the given issue times (every station's grid reaching the last), else every 00:00 UTC."""
+    grid = hourly_grid(air, meteo, until=max(issues) if issues else None)
     cells = [(r.station_id, r.h3_r5) for r in stations.select("station_id", "h3_r5").collect()]
     spark = air.sparkSession
     pairs = spark.createDataFrame(kring_pairs(cells) or [("", "")], "station_id string, neighbour_id string")
-    feats = with_neighbours(station_features(grid), pairs)
-    return feats.select("station_id", "issued_at", "month", *feature_columns()), climatology(grid)
+    feats = with_neighbours(station_features(grid, issues), pairs)
+    feats = history_days(grid, feats).join(stations.select("station_id", "lat", "lon"), "station_id", "left")
+    days = sorted({i.date() for i in issues}) if issues else None
+    return feats.select("station_id", "issued_at", "month", *feature_columns()), climatology(grid, days)
 
 
 def run(lake: Lake, sources: tuple[str, ...] = ("uci-beijing", "kdd2018")) -> dict[str, int]:
-    """Feature tables for the stations of the given sources (the forecasting networks)."""
+    """The research forecaster's feature tables: every 00:00 UTC issue of the stations of the
+    given sources (the whole of their history; `smartmon features`)."""
     air = lake.read(SILVER_AIR_HOURLY).where(F.col("source").isin(*sources))
     valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
     ids = valid.select("station_id").distinct()
@@ -137,13 +186,61 @@ def run(lake: Lake, sources: tuple[str, ...] = ("uci-beijing", "kdd2018")) -> di
     return {"rows_out": n}
 
 
+def build_issues(lake: Lake, days: Sequence[date]) -> dict[str, int]:
+    """The nightly issues of the given Beijing days for every station with valid data in the 31
+    days before: one pass over those days of silver (QC applied), merged into the two tables
+    within the issues' months only."""
+    from jobs.gold.scope import valid_in
+
+    days = sorted(set(days))
+    if not days:
+        return {"issues": 0, "rows_out": 0}
+    issues = [issue_time(d) for d in days]
+    win = DayWindow.of(days, lookback=LOOKBACK)
+    _, valid = valid_in(lake, win)
+    valid = valid.where(F.col("ts") <= F.lit(max(issues)))
+    ids = valid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull()).select("station_id").distinct()
+    stations = lake.read(SILVER_STATIONS).join(ids, "station_id")
+    meteo = lake.read(SILVER_METEO_HOURLY).where(win.predicate()).join(ids, "station_id")
+    feats, clim = build(valid.join(ids, "station_id"), meteo, stations, issues)
+    months = sorted({i.strftime("%Y-%m") for i in issues})
+    n = lake.merge(feats, FEATURES_AIR_FORECAST, within={"month": months}).rows_written
+    n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY, within={"month": months}).rows_written
+    log.info("features of %d issue(s) %s..%s: %d rows written", len(issues), days[0], days[-1], n)
+    return {"issues": len(issues), "rows_out": n}
+
+
+TRAINING_ISSUES = 24  # the retrain's issues (experiments/national_forecast.py: 21 fitted + 3 held out) and the night's
+
+
+def absent_issues(lake: Lake, days: Sequence[date]) -> list[date]:
+    """The days whose nightly issue the table lacks."""
+    issues = [issue_time(d) for d in days]
+    have = {r[0] for r in lake.read(FEATURES_AIR_FORECAST).where(F.col("issued_at").isin([F.lit(i) for i in issues]))
+            .select("issued_at").distinct().collect()}
+    return [d for d in days if issue_time(d) not in have]
+
+
+def missing_issues(lake: Lake, day: date, n: int = TRAINING_ISSUES) -> list[date]:
+    """D, and of the n - 1 days before it those whose issue the table lacks: none on a normal
+    night (the nights before built theirs); all of them on a lake's first night or after a gap."""
+    before = [day - timedelta(days=i) for i in range(n - 1, 0, -1)]
+    return [*absent_issues(lake, before), day]
+
+
+def nightly(lake: Lake, day: date) -> dict[str, int]:
+    """The night's issue, and any of the retrain's past issues the table lacks."""
+    return build_issues(lake, missing_issues(lake, day))
+
+
 JOB = Job(
     name=FEATURES_AIR_FORECAST,
     layer="features",
     reads=(SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_QC_FLAGS, SILVER_STATIONS),
     writes=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY),
-    run=lambda ctx: run(ctx.lake),
-    scope=WHOLE_TABLE,
+    run=lambda ctx: nightly(ctx.lake, ctx.run_date),
+    scope=Scope("days", lookback=LOOKBACK),
     transform=build,
-    doc="point-in-time forecast features and station climatology",
+    doc="the night's issue (16:00 UTC): point-in-time features and climatology of every station "
+    "(a lake's first night also builds the 23 issues before, which the retrain learns from)",
 )

@@ -5,7 +5,9 @@ time), so a feature table cannot leak the future by construction and a test chec
 from smartmon.catalog.spec import Col, TableSpec, register
 
 LAG_POLLUTANTS = ("pm25", "pm10", "o3", "no2", "co", "so2")
-TARGETS = ("pm25", "pm10", "o3")
+TARGETS = ("pm25", "pm10", "o3")  # the research forecaster's (experiments/control_forecast.py)
+NATIONAL_TARGETS = ("pm25", "pm10", "o3", "no2")  # the nightly's pooled national forecaster
+CLIM_TARGETS = NATIONAL_TARGETS  # the climatology serves both
 LAG_STATS = {
     "last": "value of the hour ending at issued_at",
     "mean3": "mean of the last 3 hours",
@@ -32,6 +34,12 @@ NEIGHBOUR = {
     "nb_o3_last": "their mean O3 at issue",
     "nb_count": "stations in the k-ring with a PM2.5 value at issue",
 }
+STATION = {
+    "lat": "station latitude, degrees (silver.stations)",
+    "lon": "station longitude, degrees",
+    "history_days": "Beijing days of the 31 ending with the issue's on which the station reported any "
+    "pollutant by the issue time (the nightly forecasts stations with at least 7)",
+}
 CALENDAR = {
     "doy_sin": "sin(2 pi day-of-year / 365.25) of the issue date",
     "doy_cos": "cos(2 pi day-of-year / 365.25)",
@@ -41,16 +49,18 @@ CALENDAR = {
 
 def feature_columns() -> list[str]:
     cols = [f"{p}_{s}" for p in LAG_POLLUTANTS for s in LAG_STATS]
-    return [*cols, *METEO, *NEIGHBOUR, *CALENDAR]
+    return [*cols, *METEO, *NEIGHBOUR, *STATION, *CALENDAR]
 
 
 AIR_FORECAST = register(
     TableSpec(
         layer="features",
         name="air_forecast",
-        description="One row per station and issue time (00:00 UTC daily, the KDD Cup 2018 setting): lags "
-        "and rolling statistics of every pollutant, observed meteorology (wind as vectors), H3 k-ring "
-        "neighbours and calendar terms, all from data with ts <= issued_at.",
+        description="One row per station and issue time: the nightly's issue at 16:00 UTC (the last "
+        "complete hour of the Beijing day) for every station of every network, and 00:00 UTC issues "
+        "built on request for the research forecaster (the KDD Cup 2018 setting). Lags and rolling "
+        "statistics of every pollutant, observed meteorology (wind as vectors), H3 k-ring neighbours, "
+        "station context and calendar terms, all from data with ts <= issued_at.",
         columns=(
             Col("station_id", "string", "silver.stations key", False),
             Col("issued_at", "timestamp", "forecast issue time, UTC; every feature uses data up to it", False),
@@ -58,6 +68,7 @@ AIR_FORECAST = register(
             *(Col(f"{p}_{s}", "double", f"{p}: {d}") for p in LAG_POLLUTANTS for s, d in LAG_STATS.items()),
             *(Col(n, "double", d) for n, d in METEO.items()),
             *(Col(n, "double", d) for n, d in NEIGHBOUR.items()),
+            *(Col(n, "double", d) for n, d in STATION.items()),
             *(Col(n, "double", d) for n, d in CALENDAR.items()),
         ),
         keys=("station_id", "issued_at"),
@@ -76,7 +87,7 @@ CLIMATOLOGY = register(
             Col("day", "date", "UTC date D", False),
             Col("hod", "int", "UTC hour of day of the hour's end, 0..23", False),
             Col("month", "string", "yyyy-MM of day (partition)", False),
-            *(Col(f"clim_{t}", "double", f"{t} mean at this hour over days D-30 .. D-1") for t in TARGETS),
+            *(Col(f"clim_{t}", "double", f"{t} mean at this hour over days D-30 .. D-1") for t in CLIM_TARGETS),
         ),
         keys=("station_id", "day", "hod"),
         partition_by=("month",),

@@ -321,20 +321,23 @@ FORECASTS = register(
     TableSpec(
         layer="gold",
         name="forecasts",
-        description="Batch forecasts of the champion models: per station, target, issue time and "
-        "horizon 1-48 h, with the model name and version that made them.",
+        description="Forecasts per station, target, issue and horizon, every issue kept: the nightly's "
+        "national issue (16:00 UTC, horizons 1-72 h) and the research forecaster's (00:00 UTC, 1-48 h), "
+        "each row with the model version that made it and the last hour that model was trained on.",
         columns=(
             Col("station_id", "string", "silver.stations key", False),
-            Col("target", "string", "pm25 | pm10 | o3", False),
+            Col("target", "string", "pm25 | pm10 | o3 | no2", False),
             Col("issued_at", "timestamp", "issue time, UTC (data up to it)", False),
-            Col("horizon_h", "int", "hours ahead, 1..48", False),
+            Col("horizon_h", "int", "hours ahead, 1..72", False),
             Col("ts", "timestamp", "end of the forecast hour, UTC", False),
             Col("value", "double", "forecast concentration, ug/m3"),
-            Col("model_name", "string", "smartmon.control.<target>", False),
+            Col("model_name", "string", "smartmon.national.<target> (nightly) or smartmon.control.<target>", False),
             Col("model_version", "string", "registered version behind @champion when the batch ran", False),
             Col("month", "string", "yyyy-MM of issued_at (partition)", False),
+            Col("trained_until", "timestamp", "last observation hour (UTC) the model was trained on; before issued_at"),
+            Col("kind", "string", "nightly | backtest"),
         ),
-        keys=("station_id", "target", "issued_at", "horizon_h"),
+        keys=("station_id", "target", "issued_at", "horizon_h", "kind"),
         partition_by=("month",),
     )
 )

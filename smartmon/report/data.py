@@ -117,7 +117,9 @@ def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.Dat
     months = period.months
     window = _day_range(period.series_start, period.end)
     lo, hi = beijing_day_bounds_utc(period.start, period.end)
-    issue_cutoff = hi  # forecasts issued up to the end of the period's last Beijing day
+    # forecasts issued up to the end of the period's last Beijing day, in its month or the one
+    # before (gold.forecasts keeps every issue: an older one is not what the period was told)
+    issue_cutoff = hi
     ts = pa.timestamp("us", tz="UTC")
     inputs = ReportInputs(
         stations=stations,
@@ -132,7 +134,8 @@ def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.Dat
         water_class=reader.read(GOLD_WATER_CLASS),
         forecasts=reader.read(GOLD_FORECASTS, ["station_id", "target", "issued_at", "horizon_h", "ts", "value",
                                                  "model_name", "model_version"],
-                              ds.field("issued_at") <= pa.scalar(issue_cutoff, ts)),
+                              _months(_with_previous([period.end.strftime("%Y-%m")]))
+                              & (ds.field("issued_at") <= pa.scalar(issue_cutoff, ts))),
         qc_flags=reader.read(SILVER_QC_FLAGS, ["station_id", "parameter", "ts_from", "ts_to", "rule", "level", "detail"],
                              _months(_with_previous(months)) & (ds.field("ts_from") <= pa.scalar(hi, ts))
                              & (ds.field("ts_to") > pa.scalar(lo, ts))),

@@ -11,6 +11,7 @@ from smartmon.catalog.features import feature_columns
 from smartmon.qc.apply import valid_air
 
 ISSUE = datetime(2015, 6, 10, 0, 0)
+NATIONAL_ISSUE = datetime(2015, 6, 10, 16, 0)  # the nightly's: the end of the Beijing day
 
 
 @pytest.fixture(scope="module")
@@ -26,30 +27,35 @@ def features_built(lake, inputs):
     return air_forecast.run(lake, sources=("uci-beijing",))
 
 
-def _rows_at(air, meteo, stations):
-    feats, clim = air_forecast.build(air, meteo, stations)
-    f = {r.station_id: r.asDict() for r in feats.where(F.col("issued_at") == F.lit(ISSUE)).collect()}
-    c = sorted(tuple(r) for r in clim.where(F.col("day") == F.lit(ISSUE.date())).collect())
+def _rows_at(air, meteo, stations, issue=ISSUE, issues=None):
+    feats, clim = air_forecast.build(air, meteo, stations, issues)
+    f = {r.station_id: r.asDict() for r in feats.where(F.col("issued_at") == F.lit(issue)).collect()}
+    c = sorted(tuple(r) for r in clim.where(F.col("day") == F.lit(issue.date())).collect())
     return f, c
 
 
-def _scramble(df, cols, after_or_at):
-    cond = (F.col("ts") >= F.lit(ISSUE)) if after_or_at else (F.col("ts") > F.lit(ISSUE))
+def _scramble(df, cols, after_or_at, issue=ISSUE):
+    cond = (F.col("ts") >= F.lit(issue)) if after_or_at else (F.col("ts") > F.lit(issue))
     for c in cols:
         df = df.withColumn(c, F.when(cond, F.col(c) * 7 + 311).otherwise(F.col(c)))
     return df
 
 
-def test_no_feature_uses_data_after_the_issue_time(inputs):
+@pytest.mark.parametrize("issue, issues", [(ISSUE, None), (NATIONAL_ISSUE, [NATIONAL_ISSUE])], ids=["research-00utc", "nightly-16utc"])
+def test_no_feature_uses_data_after_the_issue_time(inputs, issue, issues):
     air, meteo, stations = inputs
-    base_f, base_c = _rows_at(air, meteo, stations)
+    base_f, base_c = _rows_at(air, meteo, stations, issue, issues)
     assert base_f and base_c
     pollutants = ["pm25", "pm10", "o3", "no2", "co", "so2"]
     weather = ["temp_c", "dewpoint_c", "humidity_pct", "pressure_hpa", "rain_mm", "wind_u", "wind_v"]
-    future_f, future_c = _rows_at(_scramble(air, pollutants, False), _scramble(meteo, weather, False), stations)
+    future_f, future_c = _rows_at(_scramble(air, pollutants, False, issue), _scramble(meteo, weather, False, issue), stations, issue, issues)
     assert future_f == base_f and future_c == base_c
+    if issues:  # the nightly's rows also do not depend on whether any hour after the issue exists at all
+        cut_f, cut_c = _rows_at(air.where(F.col("ts") <= F.lit(issue)), meteo.where(F.col("ts") <= F.lit(issue)), stations, issue, issues)
+        assert cut_f == base_f and cut_c == base_c
+        assert 1 <= next(iter(base_f.values()))["history_days"] <= 31
     # The check can fail: scrambling the issue hour itself changes what was known at issue.
-    now_f, _ = _rows_at(_scramble(air, pollutants, True), meteo, stations)
+    now_f, _ = _rows_at(_scramble(air, pollutants, True, issue), meteo, stations, issue, issues)
     sid = next(iter(base_f))
     assert now_f[sid]["pm25_last"] != base_f[sid]["pm25_last"]
 
@@ -73,7 +79,7 @@ def test_control_forecast_smoke_trains_registers_and_records_aliases(lake, featu
         assert 0 < r["smape"] < 2 and 0 < r["persistence_smape"] < 2
         name = f"smartmon.control.{t}"
         assert str(client.get_model_version_by_alias(name, "challenger").version) == r["version"]
-    log = lake.read("gold.model_aliases").where("alias = 'challenger'")
+    log = lake.read("gold.model_aliases").where("alias = 'challenger' AND model_name LIKE 'smartmon.control.%'")
     assert {r.model_name for r in log.collect()} == {"smartmon.control.pm25", "smartmon.control.o3"}
     run_ = client.get_run(result["_run_id"])
     assert "pm25.model.smape" in run_.data.metrics and run_.data.params["data_version.features.air_forecast"].isdigit()
@@ -122,7 +128,7 @@ def test_batch_inference_writes_48_hours_per_station_with_the_champion_version(l
     name, version = champion
     first = forecasts.run(lake, targets=("pm25",))
     rows = lake.read("gold.forecasts").where("target = 'pm25'")
-    latest = lake.read("features.air_forecast").agg(F.max("issued_at")).first()[0]
+    latest = lake.read("features.air_forecast").where(F.hour("issued_at") == 0).agg(F.max("issued_at")).first()[0]
     stations = lake.read("features.air_forecast").where(F.col("issued_at") == F.lit(latest)).count()
     got = rows.where(F.col("issued_at") == F.lit(latest))
     assert first["rows_out"] == got.count() == 48 * stations
@@ -143,7 +149,7 @@ def test_mlflow_models_serve_answers_over_loopback(lake, champion, tmp_path):
     from jobs.gold import forecasts
 
     name, _ = champion
-    latest = lake.read("features.air_forecast").agg(F.max("issued_at")).first()[0]
+    latest = lake.read("features.air_forecast").where(F.hour("issued_at") == 0).agg(F.max("issued_at")).first()[0]
     frame = forecasts.inference_frame(lake, [latest]).head(3)
     x = frame[[*feature_columns(), "horizon_h", "target_hod"]].astype(float).assign(clim=frame["clim_pm25"].astype(float))
     with socket.socket() as s:

@@ -1,0 +1,108 @@
+"""The nightly's national forecast (smoke settings, on the suite's lake): the night's issue of
+every station with data, pooled models trained on the days before the run date only, 72-hour
+forecasts of every station with a week of data, every issue kept with the model version and the
+last hour that model learned from."""
+
+from datetime import date, timedelta
+
+import pytest
+from pyspark.sql import functions as F
+
+from features import air_forecast
+from features.air_forecast import HORIZONS_NIGHTLY, MIN_HISTORY_DAYS, issue_time
+from smartmon.catalog.features import NATIONAL_TARGETS
+
+DAY = date(2017, 2, 20)  # UCI Dongsi: the suite's lake holds its 26 months up to 2017-02-28
+CNEMC_DAY = date(2019, 1, 3)  # the national stations: only January 1-3 in the suite's lake
+
+
+@pytest.fixture(scope="module")
+def trained(lake, ingested):
+    from experiments import national_forecast as nf
+
+    first = air_forecast.nightly(lake, DAY)
+    result = nf.run(lake, DAY, nf.smoke(nf.Config()), build_missing=False)
+    return first, result
+
+
+@pytest.fixture(scope="module")
+def served(lake, trained):
+    """Each target's smoke model behind @champion, whatever the gate said of it."""
+    from smartmon.mlflow_session import get_mlflow
+    from smartmon.registry import CHAMPION, alias_version, model_name, set_alias
+
+    client = get_mlflow().MlflowClient()
+    _, result = trained
+    for t in NATIONAL_TARGETS:
+        name = model_name("national", t)
+        if alias_version(client, name, CHAMPION) != result[t]["version"]:
+            set_alias(lake, client, name, CHAMPION, result[t]["version"], "test: serve the smoke model", None)
+    return {t: result[t]["version"] for t in NATIONAL_TARGETS}
+
+
+def test_a_first_night_builds_the_retrains_issues_and_later_nights_only_their_own(lake, trained):
+    first, _ = trained
+    assert first["issues"] == air_forecast.TRAINING_ISSUES and first["rows_out"] > 0
+    again = air_forecast.nightly(lake, DAY)
+    assert again == {"issues": 1, "rows_out": 0}  # the night's issue again: unchanged
+    row = lake.read("features.air_forecast").where(F.col("issued_at") == F.lit(issue_time(DAY))).first()
+    assert row.issued_at.hour == 16 and row.history_days == 31 and row.lat is not None and row.pm25_mean24 is not None
+
+
+def test_the_models_learn_only_from_before_the_holdout_and_the_issue(lake, trained):
+    from smartmon.mlflow_session import get_mlflow
+
+    _, result = trained
+    client = get_mlflow().MlflowClient()
+    holdout_start = issue_time(DAY - timedelta(days=2))  # smoke: two held-out issues
+    assert result["trained_until"] <= holdout_start < issue_time(DAY)
+    for t in NATIONAL_TARGETS:
+        r = result[t]
+        assert 0 < r["smape"] < 2 and 0 < r["persistence_smape"] < 2
+        mv = client.get_model_version(f"smartmon.national.{t}", r["version"])
+        assert mv.tags["trained_until"] == result["trained_until"].isoformat()
+    # the model carries its exact requirements
+    path = get_mlflow().artifacts.download_artifacts(f"models:/smartmon.national.pm25/{result['pm25']['version']}")
+    reqs = open(f"{path}/requirements.txt").read()
+    assert "lightgbm==" in reqs and "mlflow==" in reqs
+    aliases = {r.model_name for r in lake.read("gold.model_aliases").where("model_name LIKE 'smartmon.national.%'").collect()}
+    assert aliases == {f"smartmon.national.{t}" for t in NATIONAL_TARGETS}
+
+
+def test_the_weekly_retrain_is_due_a_week_after_the_last_training_hour(trained):
+    from experiments.national_forecast import due
+
+    _, result = trained
+    assert due(DAY) == []
+    assert due(DAY + timedelta(days=9)) == list(NATIONAL_TARGETS)
+
+
+def test_nightly_forecasts_every_station_with_a_week_of_data_and_keeps_every_issue(lake, served):
+    from jobs.gold import forecasts
+
+    out = forecasts.nightly(lake, DAY)
+    issue = issue_time(DAY)
+    eligible = lake.read("features.air_forecast").where((F.col("issued_at") == F.lit(issue)) & (F.col("history_days") >= MIN_HISTORY_DAYS))
+    rows = lake.read("gold.forecasts").where((F.col("issued_at") == F.lit(issue)) & (F.col("kind") == "nightly"))
+    n_stations = eligible.count()
+    assert n_stations >= 1 and out["rows_out"] == rows.count() == n_stations * HORIZONS_NIGHTLY * len(NATIONAL_TARGETS)
+    got = {(r.target, r.model_version) for r in rows.select("target", "model_version").distinct().collect()}
+    assert got == {(t, v) for t, v in served.items()}
+    assert rows.where("trained_until IS NULL OR trained_until >= issued_at OR value < 0 OR value IS NULL").count() == 0
+    assert rows.agg(F.max("horizon_h")).first()[0] == HORIZONS_NIGHTLY
+    assert forecasts.nightly(lake, DAY)["rows_out"] == 0  # same champions, same issue: nothing changes
+    # the next night adds its issue and keeps this one
+    air_forecast.nightly(lake, DAY + timedelta(days=1))
+    forecasts.nightly(lake, DAY + timedelta(days=1))
+    issues = {r.issued_at for r in lake.read("gold.forecasts").where("kind = 'nightly'").select("issued_at").distinct().collect()}
+    assert {issue, issue_time(DAY + timedelta(days=1))} <= issues
+
+
+def test_stations_with_less_than_a_week_of_data_are_not_forecast(lake, served):
+    from jobs.gold import forecasts
+
+    air_forecast.build_issues(lake, [CNEMC_DAY])
+    feats = lake.read("features.air_forecast").where(F.col("issued_at") == F.lit(issue_time(CNEMC_DAY)))
+    # 4 Beijing days at most: the files' first hour (00:00) ends December 31st's last
+    assert feats.count() > 1000 and feats.agg(F.max("history_days")).first()[0] == 4 < MIN_HISTORY_DAYS
+    assert forecasts.nightly(lake, CNEMC_DAY)["rows_out"] == 0
