@@ -28,6 +28,9 @@ from smartmon.catalog.names import (
     SILVER_STATIONS,
 )
 from smartmon.qc.apply import valid_air
+
+# Five nights of the air chain on a lake of their own take six to seven minutes: `make test-all`.
+pytestmark = pytest.mark.heavy
 from tests.integration.test_values_not_rows import _day
 
 STATIONS = {"1001A": (39.8673, 116.3660), "1002A": (40.2865, 116.1700)}
