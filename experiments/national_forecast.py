@@ -29,7 +29,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.air_forecast import HORIZONS_NIGHTLY, MIN_HISTORY_DAYS, absent_issues, build_issues, horizon_rows, issue_time
+from features.air_forecast import HORIZONS_NIGHTLY, MIN_HISTORY_DAYS, TRAINING_ISSUES, absent_issues, build_issues, horizon_rows, issue_time
 from smartmon.catalog.features import NATIONAL_TARGETS
 from smartmon.catalog.names import FEATURES_AIR_CLIMATOLOGY, FEATURES_AIR_FORECAST, SILVER_AIR_HOURLY
 from smartmon.changes import DayWindow
@@ -59,6 +59,11 @@ class Config:
     max_holdout_rows: int = 200_000
     params: dict = field(default_factory=lambda: dict(PARAMS))
     register: bool = True
+
+    def __post_init__(self) -> None:
+        if self.train_days + self.holdout_days + 1 > TRAINING_ISSUES:
+            raise InputError(f"{self.train_days} training + {self.holdout_days} holdout issues: the nightly's features task "
+                             f"keeps {TRAINING_ISSUES - 1} issues before the run date (features.air_forecast.TRAINING_ISSUES)")
 
 
 def smoke(cfg: Config) -> Config:

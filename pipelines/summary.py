@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smartmon import catalog
-from smartmon.catalog.names import SILVER_STATIONS
+from smartmon.catalog.names import GOLD_FORECASTS, SILVER_STATIONS
 from smartmon.io import Lake
 
 # `smartmon status` exit codes, for schedulers that act on them (cron mail, Airflow, a k8s Job).
@@ -31,10 +31,35 @@ def lake_summary(lake: Lake) -> list[tuple[str, int, int, str]]:
     return out
 
 
+def forecast_lines(lake: Lake) -> list[str]:
+    """The latest nightly issue in gold.forecasts: when, how many stations, and per target the
+    model version, what it learned up to, and the network's mean for the next Beijing day."""
+    from pyspark.sql import functions as F
+
+    if not lake.exists(GOLD_FORECASTS):
+        return ["forecasts: none yet"]
+    fc = lake.read(GOLD_FORECASTS).where(F.col("kind") == "nightly")
+    latest = fc.agg(F.max("issued_at")).first()[0]
+    if latest is None:
+        return ["forecasts: no nightly issue yet (no champion: see docs/forecasting.md)"]
+    issue = fc.where(F.col("issued_at") == F.lit(latest))
+    per = (issue.groupBy("target", "model_version").agg(
+        F.countDistinct("station_id").alias("stations"), F.max("horizon_h").alias("hours"), F.max("trained_until").alias("until"),
+        F.avg(F.when(F.col("horizon_h") <= 24, F.col("value"))).alias("next_day"))  # the issue ends a Beijing day
+        .orderBy("target").collect())
+    lines = [f"forecasts: issue {latest:%Y-%m-%d %H:%M} UTC in gold.forecasts"]
+    for r in per:
+        until = f"{r.until:%Y-%m-%d %H:%M}" if r.until else "?"
+        lines.append(f"  {r.target:5s} v{r.model_version:<4s} {r.stations:>7,d} stations x {r.hours} h, trained until {until}; "
+                     f"next Beijing day's network mean {r.next_day:.0f} ug/m3")
+    return lines
+
+
 def print_lake_summary(lake: Lake) -> None:
     rows = lake_summary(lake)
     print(f"\nlake: {lake.cfg.lake}  (profile {lake.cfg.profile}, data {lake.cfg.data_root})")
     for fqn, n, version, _path in rows:
         print(f"  {fqn:28s} {n:>12,d} rows  v{version}")
     print(f"\ncatalog: smartmon tables (TABLES.md); read e.g. polars.read_delta('{lake.path(SILVER_STATIONS)}')")
+    print("\n" + "\n".join(forecast_lines(lake)))
     print(f"MLflow: {lake.cfg.mlflow_tracking_uri}   runs log: smartmon status")

@@ -96,6 +96,12 @@ def test_nightly_forecasts_every_station_with_a_week_of_data_and_keeps_every_iss
     forecasts.nightly(lake, DAY + timedelta(days=1))
     issues = {r.issued_at for r in lake.read("gold.forecasts").where("kind = 'nightly'").select("issued_at").distinct().collect()}
     assert {issue, issue_time(DAY + timedelta(days=1))} <= issues
+    # what `smartmon nightly` prints at its end
+    from pipelines.summary import forecast_lines
+
+    lines = forecast_lines(lake)
+    assert lines[0] == f"forecasts: issue {max(issues):%Y-%m-%d %H:%M} UTC in gold.forecasts" and len(lines) == 1 + len(NATIONAL_TARGETS)
+    assert all(" x 72 h, trained until " in line for line in lines[1:])
 
 
 def test_stations_with_less_than_a_week_of_data_are_not_forecast(lake, served):
