@@ -26,13 +26,16 @@ from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
     FEATURES_AIR_FORECAST,
     SILVER_AIR_HOURLY,
+    SILVER_AUDIT_LOG,
+    SILVER_CHANGE_MARKS,
+    SILVER_CHANGED_DAYS,
     SILVER_METEO_HOURLY,
     SILVER_QC_FLAGS,
     SILVER_STATIONS,
 )
 from smartmon.changes import DayWindow
 from smartmon.io import Lake
-from smartmon.jobspec import Job, Scope
+from smartmon.jobspec import Job, by_day
 from smartmon.qc.apply import valid_air
 from smartmon.qc.flagframe import hour_index
 
@@ -221,26 +224,32 @@ def absent_issues(lake: Lake, days: Sequence[date]) -> list[date]:
     return [d for d in days if issue_time(d) not in have]
 
 
-def missing_issues(lake: Lake, day: date, n: int = TRAINING_ISSUES) -> list[date]:
-    """D, and of the n - 1 days before it those whose issue the table lacks: none on a normal
-    night (the nights before built theirs); all of them on a lake's first night or after a gap."""
-    before = [day - timedelta(days=i) for i in range(n - 1, 0, -1)]
-    return [*absent_issues(lake, before), day]
-
-
 def nightly(lake: Lake, day: date) -> dict[str, int]:
-    """The night's issue, and any of the retrain's past issues the table lacks."""
-    return build_issues(lake, missing_issues(lake, day))
+    """The issues of the retrain's window (D and the 24 days before) that the table lacks or whose
+    31 days of valid data changed since the task last ran (the change log: a late delivery, a QC
+    flag, an auditor's mark); nothing at all when none did, so a re-run reads no silver."""
+    from jobs.gold.scope import consuming_air
+
+    window = [day - timedelta(days=i) for i in range(TRAINING_ISSUES - 1, -1, -1)]
+    with consuming_air(lake, FEATURES_AIR_FORECAST, None) as p:
+        changed = set(p.days)
+        stale = window if p.first else [d for d in window if any(d - LOOKBACK <= c <= d for c in changed)]
+        todo = sorted({*absent_issues(lake, window), *stale})
+        if not todo:
+            log.info("features: the issues of %s..%s are built and their data did not change", window[0], day)
+            return {"issues": 0, "rows_out": 0}
+        return build_issues(lake, todo)
 
 
 JOB = Job(
     name=FEATURES_AIR_FORECAST,
     layer="features",
-    reads=(SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_QC_FLAGS, SILVER_STATIONS),
+    reads=(SILVER_AIR_HOURLY, SILVER_METEO_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG, SILVER_STATIONS),
     writes=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY),
+    records=(SILVER_CHANGED_DAYS, SILVER_CHANGE_MARKS),
     run=lambda ctx: nightly(ctx.lake, ctx.run_date),
-    scope=Scope("days", lookback=LOOKBACK),
+    scope=by_day(lookback=LOOKBACK),
     transform=build,
     doc="the night's issue (16:00 UTC): point-in-time features and climatology of every station "
-    "(a lake's first night also builds the 24 issues before, which the retrain learns from)",
+    "(also the 24 issues before when missing or their data changed: the retrain learns from them)",
 )

@@ -44,7 +44,7 @@ def test_a_first_night_builds_the_retrains_issues_and_later_nights_only_their_ow
     first, _ = trained
     assert first["issues"] == air_forecast.TRAINING_ISSUES and first["rows_out"] > 0
     again = air_forecast.nightly(lake, DAY)
-    assert again == {"issues": 1, "rows_out": 0}  # the night's issue again: unchanged
+    assert again == {"issues": 0, "rows_out": 0}  # built, and no input changed since: nothing read
     row = lake.read("features.air_forecast").where(F.col("issued_at") == F.lit(issue_time(DAY))).first()
     assert row.issued_at.hour == 16 and row.history_days == 31 and row.lat is not None and row.pm25_mean24 is not None
 
