@@ -106,8 +106,10 @@ def frames(lake: Lake, day: date, cfg: Config, build_missing: bool = True
     actual = valid.select("station_id", "ts", *[F.col(t).alias(f"actual_{t}") for t in cfg.targets])
     rows = rows.join(actual, ["station_id", "ts"]).where(F.coalesce(*[F.col(f"actual_{t}") for t in cfg.targets]).isNotNull())
     cut, now = issue_time(hold[0]), issue_time(day)
+    rows = rows.cache()  # counted and collected twice each (train, holdout): join the windows once
     train = _sampled(rows.where((F.col("issued_at") < F.lit(cut)) & (F.col("ts") <= F.lit(cut))), cfg.max_rows, 1)
     holdout = _sampled(rows.where((F.col("issued_at") >= F.lit(cut)) & (F.col("ts") <= F.lit(now))), cfg.max_holdout_rows, 2)
+    rows.unpersist()
     until = train["ts"].max() if len(train) else None
     log.info("national training frame: %d rows (%d stations, issues %s..%s), holdout %d rows (issues %s..%s)",
              len(train), train["station_id"].nunique() if len(train) else 0, fit[0], fit[-1], len(holdout), hold[0], hold[-1])
