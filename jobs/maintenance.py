@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from delta.tables import DeltaTable
+from pyspark.errors.exceptions.captured import CapturedException
 
 from jobs.bronze.handoff import prune_stale, stage_root
-from smartmon import catalog
+from smartmon import catalog, metastore
 from smartmon.io import Lake, with_retry
 from smartmon.jobspec import WHOLE_TABLE, Job
 
@@ -106,7 +107,15 @@ def maintain(lake: Lake, fqn: str, *, zorder: bool = False, retention_hours: int
     ago = last_vacuum_hours_ago(table)
     if force or ago is None or ago >= vacuum_every_hours:
         sql = f"VACUUM delta.`{lake.path(fqn)}` LITE RETAIN {int(retention_hours)} HOURS"
-        with_retry(lambda: lake.spark.sql(sql).collect(), what=f"vacuum {fqn}")
+        try:
+            with_retry(lambda: lake.spark.sql(sql).collect(), what=f"vacuum {fqn}")
+        except CapturedException as exc:
+            if not metastore.is_held(exc):
+                raise
+            # SQL on a path asks the metastore whether `delta` is a database; held by another
+            # process, it cannot answer: the API's VACUUM (full: it lists the folder) needs no catalog
+            log.warning("%s: metastore held by another process: full VACUUM by path instead of LITE", fqn)
+            with_retry(lambda: table.vacuum(float(retention_hours)), what=f"vacuum {fqn}")
         vac = table.history(1).first()
         deleted = _metric(vac, "numDeletedFiles") if vac["operation"] == "VACUUM END" else 0
     log.info("%s: optimize removed %d added %d files; vacuum deleted %d", fqn, removed, added, deleted)

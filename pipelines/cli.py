@@ -55,6 +55,39 @@ def cmd_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    import pandas as pd
+    from pyspark.errors import AnalysisException, ParseException
+
+    from smartmon import metastore
+
+    # pyspark logs every analysis error with the JVM's stack; the command prints its first line itself
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    lake = open_lake()
+    named = metastore.register_all(lake.spark, lake.cfg)
+    if named.named:
+        log.info("named %d of the lake's %d tables in the metastore", named.named, named.present)
+    started = time.monotonic()
+    try:
+        # through Arrow with Arrow-backed columns: integers with nulls stay integers
+        frame = lake.spark.sql(args.query).limit(args.limit + 1).toArrow().to_pandas(types_mapper=pd.ArrowDtype)
+    except (AnalysisException, ParseException) as exc:
+        hint = "" if named.available else (" (another process holds this lake's embedded metastore, which admits one at a "
+                                           "time: try again when it ends; docs/catalog.md shows readers that need no metastore)")
+        print(f"smartmon sql: {str(exc).strip().splitlines()[0]}{hint}", file=sys.stderr)
+        return 1
+    more = len(frame) > args.limit
+    frame = frame.head(args.limit)
+    if args.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    elif not frame.empty or len(frame.columns):
+        with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
+            print(frame.to_string(index=False))
+    shown = f"first {args.limit} rows (--limit)" if more else f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+    print(f"-- {shown}, {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
 def cmd_stations(args: argparse.Namespace) -> int:
     from jobs.silver import stations
 
@@ -241,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("tables", cmd_tables, "print the table catalog (every table, its columns, keys and properties)")
     p.add_argument("--markdown", action="store_true", help="print TABLES.md instead")
+    p = add("sql", cmd_sql, "run a Spark SQL query on the lake's tables by name (bronze|silver|gold|features.<table>) "
+            "and print the result")
+    p.add_argument("query", help='e.g. "SELECT count(*) FROM gold.aqi_daily"')
+    p.add_argument("--limit", type=int, default=50, help="print at most this many rows (default 50)")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of an aligned table")
     p = add("stations", cmd_stations, "build silver.stations (the national station registry) from the station lists")
     p.add_argument("--force", action="store_true", help="rebuild even if the lists have not changed")
     p = add("ingest", cmd_ingest, "ingest a source (or --all) into bronze, conform new batches into silver, reconcile")

@@ -7,6 +7,7 @@ environment overrides single values (SMARTMON_LAKE, SMARTMON_DATA, RAY_ADDRESS, 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -67,6 +68,19 @@ class Settings:
     mlflow_artifact_root: str | None
     spark_conf: dict[str, str] = field(default_factory=dict)
     parse_on: str = "auto"  # where landing files are parsed: auto (executors on a cluster), driver, executors
+    metastore: str = ""  # folder of the embedded (Derby) metastore that names the lake's tables; see metastore_dir
+
+    @property
+    def metastore_dir(self) -> Path:
+        """Where the embedded metastore keeps its Derby database: the profile's or $SMARTMON_METASTORE,
+        else inside a local lake (it moves and is deleted with it), else a folder of the user's cache
+        keyed by the lake URI (Derby cannot live on an object store)."""
+        if self.metastore:
+            return Path(self.metastore).expanduser().resolve()
+        if is_local_uri(self.lake):
+            return local_dir(self.lake) / "_catalog"
+        key = hashlib.sha1(self.lake.encode()).hexdigest()[:12]
+        return Path.home() / ".cache" / "smartmon" / "metastore" / key
 
     def table_path(self, layer: str, name: str) -> str:
         """Tables live at <lake>/<layer>/<table>."""
@@ -142,6 +156,7 @@ def load_settings(profile: str | None = None) -> Settings:
         mlflow_artifact_root=_absolute(artifacts) if artifacts else None,
         spark_conf={str(k): str(v) for k, v in (raw.get("spark_conf") or {}).items()},
         parse_on=_parse_on(os.environ.get("SMARTMON_PARSE_ON") or raw.get("parse_on") or "auto"),
+        metastore=os.environ.get("SMARTMON_METASTORE") or raw.get("metastore") or "",
     )
 
 

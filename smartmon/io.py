@@ -17,8 +17,9 @@ from typing import TypeVar
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructField, StructType
 
-from smartmon import catalog
+from smartmon import catalog, metastore
 from smartmon.catalog import TableSpec
 from smartmon.config import Settings, settings
 from smartmon.errors import ConcurrentCommitError, TableError, map_jvm_error
@@ -114,6 +115,7 @@ class Lake:
             return spec
         if self.exists(fqn):
             self._add_new_columns(spec)
+            metastore.register(self.spark, self.cfg, spec)
             self._checked.add(fqn)
             return spec
         builder = DeltaTable.createIfNotExists(self.spark).location(self.path(fqn)).addColumns(spec.schema)
@@ -124,18 +126,23 @@ class Lake:
         builder = builder.comment(spec.description[:200])
         with_retry(builder.execute, what=f"create {fqn}")
         log.info("created %s at %s", fqn, self.path(fqn))
+        metastore.register(self.spark, self.cfg, spec)
         self._checked.add(fqn)
         return spec
 
     def _add_new_columns(self, spec: TableSpec) -> None:
         """Additive schema evolution: columns declared since the table was created are added
         (nullable, at the end), so an existing lake keeps working after an upgrade."""
-        have = {f.name for f in self.spark.read.format("delta").load(self.path(spec.fqn)).schema}
+        current = self.spark.read.format("delta").load(self.path(spec.fqn)).schema
+        have = {f.name for f in current}
         new = [c for c in spec.columns if c.name not in have]
         if not new:
             return
-        cols = ", ".join(f"`{c.name}` {catalog.spark_type(c.type).simpleString()}" for c in new)
-        self.spark.sql(f"ALTER TABLE delta.`{self.path(spec.fqn)}` ADD COLUMNS ({cols})")
+        # an empty append that merges the schema: the same commit as ALTER TABLE ADD COLUMNS, without
+        # resolving the table through the session catalog (whose metastore another process may hold)
+        widened = StructType(list(current.fields) + [StructField(c.name, catalog.spark_type(c.type), True) for c in new])
+        (self.spark.createDataFrame([], widened).write.format("delta").mode("append")
+         .option("mergeSchema", "true").save(self.path(spec.fqn)))
         log.warning("%s: added columns declared since it was created: %s", spec.fqn, ", ".join(c.name for c in new))
 
     # -- reads ------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def _java_check() -> None:
 def base_conf(cfg: Settings) -> dict[str, str]:
     """Session settings; local sizes suit a 2-core, 24 GiB machine."""
     cores = os.cpu_count() or 2
+    metastore = cfg.metastore_dir
     conf = {
         "spark.jars": ",".join(delta_jars()),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -68,6 +69,16 @@ def base_conf(cfg: Settings) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.ansi.enabled": "false",
+        # Tables by name (smartmon.metastore): a Hive-compatible catalog, embedded on Derby in the
+        # metastore folder unless the profile's spark_conf points at a shared metastore
+        # (spark.hadoop.hive.metastore.uris). Databases get their folders there; every table is
+        # EXTERNAL at its lake path, so dropping a name never deletes data.
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore}/metastore_db;create=true",
+        "spark.sql.warehouse.dir": str(metastore / "warehouse"),
+        # a metastore another process holds is reported at once, not after Hive's ten retries 2 s apart
+        "spark.hadoop.hive.hmshandler.retry.attempts": "1",
+        "spark.smartmon.metastore.lake": cfg.lake,
     }
     if cfg.lake.startswith("s3a://"):
         # On the system class path of driver and executors, beside pyspark's hadoop-client: S3A is
@@ -85,10 +96,9 @@ def base_conf(cfg: Settings) -> dict[str, str]:
             {
                 "spark.driver.memory": os.environ.get("SMARTMON_DRIVER_MEMORY", "6g"),
                 "spark.ui.enabled": "false",
-                "spark.sql.warehouse.dir": f"{cfg.lake}/_warehouse",
                 "spark.driver.host": "127.0.0.1",
                 "spark.driver.bindAddress": "127.0.0.1",
-                "spark.driver.extraJavaOptions": f"-Dderby.system.home={cfg.lake}/_derby "
+                "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore} "
                 f"-Dlog4j.configurationFile=file:{REPO_ROOT / 'infra' / 'spark' / 'log4j2.properties'}",
             }
         )
@@ -103,6 +113,7 @@ def get_spark(cfg: Settings | None = None, app_name: str = "smartmon") -> SparkS
         return active
     cfg = cfg or settings()
     _java_check()
+    cfg.metastore_dir.mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
     for key, value in base_conf(cfg).items():
         builder = builder.config(key, value)

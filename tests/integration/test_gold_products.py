@@ -1,6 +1,7 @@
 """Gold products on the session lake: moving values against CNEMC's, daily AQI, HJ 663
 evaluation and ranking, water classes, H3 and admin rollups, maintenance and outside readers."""
 
+import json
 import random
 from datetime import date, datetime
 
@@ -193,3 +194,79 @@ def test_the_reader_example_runs_without_spark_and_agrees_with_spark(lake, built
     expected = [[r.station_id, round(r.m, 6)] for r in spark_worst]
     assert got["month"] == month and got["worst_polars"] == expected and got["worst_duckdb"] == expected
     assert got["named"] == [s for s, _ in expected]
+
+
+def _digest(df):
+    return df.select(F.count("*"), F.sum(F.xxhash64(*df.columns))).first()
+
+
+def test_tables_have_names_in_the_lakes_metastore(lake, built, capsys):
+    """Every table the jobs met is named `<layer>.<table>`, EXTERNAL at its lake path: a reader's
+    spark.table and spark.sql see what the I/O layer wrote, and `smartmon sql` prints it."""
+    from pipelines import cli
+
+    spark = lake.spark
+    assert _digest(spark.table("gold.aqi_daily")) == _digest(lake.read("gold.aqi_daily"))
+    detail = {r.col_name: r.data_type for r in spark.sql("DESCRIBE TABLE EXTENDED gold.aqi_daily").collect()}
+    assert detail["Type"] == "EXTERNAL" and detail["Provider"] == "delta"
+    assert detail["Location"].removeprefix("file:") == lake.path("gold.aqi_daily")
+    joined = spark.sql("SELECT count(*) AS n FROM gold.aqi_daily d JOIN silver.stations s USING (station_id)").first().n
+    assert joined == lake.read("gold.aqi_daily").join(lake.read("silver.stations"), "station_id").count() > 0
+    assert cli.main(["sql", "SELECT count(*) AS n FROM gold.aqi_daily", "--csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["n", str(lake.read("gold.aqi_daily").count())]
+    assert cli.main(["sql", "SELECT nope FROM gold.aqi_daily"]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+def test_a_moved_lake_points_its_names_at_its_own_paths(lake, built, tmp_path):
+    """A lake copied with its metastore inside (as the benchmarks do) names the old paths: the
+    marker tells, the names are dropped (EXTERNAL: no data goes) and named again at this lake."""
+    import shutil
+
+    from smartmon import metastore
+
+    spark = lake.spark
+    before = _digest(lake.read("gold.aqi_daily"))
+    old = tmp_path / "old" / "gold" / "aqi_daily"  # where the lake was: a copy of the table
+    shutil.copytree(lake.path("gold.aqi_daily"), old)
+    spark.sql("DROP TABLE gold.aqi_daily")
+    spark.sql(f"CREATE TABLE gold.aqi_daily USING DELTA LOCATION '{old}'")
+    (lake.cfg.metastore_dir / metastore.LAKE_MARKER).write_text(f"{tmp_path / 'old'}\n")
+    metastore._STATES.clear()
+    done = metastore.register_all(spark, lake.cfg)
+    assert done.available and done.named == done.present > 0
+    assert (lake.cfg.metastore_dir / metastore.LAKE_MARKER).read_text().strip() == lake.cfg.lake
+    assert _digest(spark.table("gold.aqi_daily")) == before == _digest(lake.read("gold.aqi_daily"))
+    assert metastore.register_all(spark, lake.cfg).named == 0
+    assert (old / "_delta_log").is_dir()  # dropping the old name left its data alone
+    detail = {r.col_name: r.data_type for r in spark.sql("DESCRIBE TABLE EXTENDED gold.aqi_daily").collect()}
+    assert detail["Location"].removeprefix("file:") == lake.path("gold.aqi_daily")
+
+
+def test_a_second_process_goes_by_path_while_the_metastore_is_held(lake, built):
+    """The embedded metastore admits one process: a second one on the same lake warns, reads and
+    writes by path as always, and `smartmon sql` says why a name is not found."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, logging; logging.basicConfig(level=logging.WARNING)\n"
+        "from jobs import maintenance\n"
+        "from pipelines import cli\n"
+        "from pipelines.cli_common import open_lake\n"
+        "from smartmon import metastore\n"
+        "lake = open_lake()\n"
+        "done = metastore.register_all(lake.spark, lake.cfg)\n"
+        "kept = maintenance.maintain(lake, 'gold.aqi_daily', force=True)\n"
+        "rc = cli.main(['sql', 'SELECT count(*) FROM gold.aqi_daily'])\n"
+        "print(json.dumps({'available': done.available, 'present': done.present, 'rows': lake.read('gold.aqi_daily').count(), 'sql': rc}))\n"
+    )
+    env = dict(os.environ, SMARTMON_LAKE=lake.cfg.lake)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got == {"available": False, "present": got["present"], "rows": lake.read("gold.aqi_daily").count(), "sql": 1}
+    assert got["present"] > 0 and "cannot be used" in done.stderr and "another process holds" in done.stderr
+    assert lake.read("gold.aqi_daily").count() == got["rows"]

@@ -129,3 +129,27 @@ def test_staged_arrow_rows_equal_create_dataframe(spark, settings, tmp_path, mon
     assert list(root.iterdir()) == []
     with handoff.arrow_frame(spark, table.slice(0, 10), root) as small:  # below the threshold: no files
         assert small.count() == 10 and list(root.iterdir()) == []
+
+
+def test_columns_declared_after_a_table_was_made_are_added(spark, settings, tmp_path):
+    """An upgrade that declares a new column: the table's existing rows stay, the column is added
+    (null) without going through the session catalog, and a second ensure changes nothing."""
+    import dataclasses
+
+    from smartmon import catalog
+    from smartmon.io import Lake
+
+    lake = Lake(spark, dataclasses.replace(settings, lake=str(tmp_path / "lake")))
+    fqn = "silver.station_aliases"
+    spec = catalog.get(fqn)
+    older = [c for c in spec.columns][:-1]  # the table as an older release made it
+    rows = spark.createDataFrame([tuple("x" if c.type == "string" else None for c in older)],
+                                 ", ".join(f"`{c.name}` {catalog.spark_type(c.type).simpleString()}" for c in older))
+    rows.write.format("delta").save(lake.path(fqn))
+    lake.ensure(fqn)
+    got = lake.read(fqn)
+    assert got.columns == list(spec.column_names) and got.count() == 1
+    assert got.first()[spec.columns[-1].name] is None
+    version = lake.version(fqn)
+    Lake(spark, lake.cfg).ensure(fqn)
+    assert lake.version(fqn) == version
