@@ -11,7 +11,7 @@ JARS_STAMP := $(JARS_DIR)/.resolved
 DEMO_DATE ?= 2019-01-31
 PYTEST_ARGS ?=
 
-.PHONY: schedules setup venv jars jars-s3a s3-store esat sharing-client airflow-check demo test test-all test-cluster bench clean tables-doc check-tools
+.PHONY: schedules setup uv venv jars jars-s3a s3-store esat sharing-client airflow-check demo test test-all test-cluster bench clean tables-doc check-tools
 
 setup: venv jars
 
@@ -21,12 +21,23 @@ check-tools:
 	@command -v java >/dev/null || { echo "Java not found: install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless)"; exit 1; }
 	@command -v mvn >/dev/null || { echo "Maven not found: install it (Debian: apt-get install maven); it resolves the Delta jars once"; exit 1; }
 
+# The environment is exactly uv.lock (`uv sync --frozen`): uv itself, pinned, in a small venv of its
+# own, so a machine needs nothing beyond Python, Java and Maven. UV_SYSTEM_CERTS: uv trusts the
+# system's certificate store (as pip does), not only its bundled roots.
+UV_VERSION := 0.13.8
+UV_VENV := .venv-uv
+UV ?= $(UV_VENV)/bin/uv
+uv: $(UV_VENV)/.installed
+$(UV_VENV)/.installed: | check-tools
+	@echo "==> installing uv $(UV_VERSION) into $(UV_VENV)"
+	@test -x $(UV_VENV)/bin/python || $(PYTHON) -m venv $(UV_VENV)
+	@$(UV_VENV)/bin/pip install -q "uv==$(UV_VERSION)"
+	@touch $@
+
 venv: $(VENV_STAMP)
-$(VENV_STAMP): pyproject.toml | check-tools
-	@echo "==> creating $(VENV) and installing smartmon (first time: ~2 min)"
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev]'
+$(VENV_STAMP): pyproject.toml uv.lock $(UV_VENV)/.installed | check-tools
+	@echo "==> installing $(VENV) from uv.lock (uv sync --frozen; first time: ~2 min)"
+	@UV_SYSTEM_CERTS=1 $(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
 	@touch $@
 
 jars: $(JARS_STAMP)
