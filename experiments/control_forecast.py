@@ -199,14 +199,15 @@ def _register(lake: Lake, mlflow, cfg: Config, target: str, model, holdout: pd.D
         CHAMPION,
         alias_version,
         gate,
+        log_pyfunc,
         model_name,
         set_alias,
     )
 
     client = mlflow.MlflowClient()
     name = model_name(cfg.scenario, target)
-    info = mlflow.pyfunc.log_model(name=f"forecast_{target}", python_model=model, registered_model_name=name,
-                                   input_example=design(holdout.head(5), target), pip_requirements=["lightgbm", "pandas", "numpy"])
+    info = log_pyfunc(mlflow, name=f"forecast_{target}", python_model=model, registered_model_name=name,
+                      input_example=design(holdout.head(5), target), needs=("lightgbm", "scikit-learn"))
     version = str(info.registered_model_version)
     champ_score = None
     if alias_version(client, name, CHAMPION) is not None:

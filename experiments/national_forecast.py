@@ -22,7 +22,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from importlib.metadata import version as installed
 
 import numpy as np
 import pandas as pd
@@ -182,18 +181,14 @@ def mean_score(report: pd.DataFrame, method: str) -> float:
     return float(report[report["method"] == method]["smape"].mean())
 
 
-def _requirements() -> list[str]:
-    return [f"{p}=={installed(p)}" for p in ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn")]
-
-
 def _register(lake: Lake, mlflow, target: str, model: ChangeForecaster, holdout: pd.DataFrame, report: pd.DataFrame,
               until: datetime, day: date) -> dict:
-    from smartmon.registry import CHALLENGER, CHAMPION, alias_version, gate, model_name, set_alias
+    from smartmon.registry import CHALLENGER, CHAMPION, alias_version, gate, log_pyfunc, model_name, set_alias
 
     client = mlflow.MlflowClient()
     name = model_name(SCENARIO, target)
-    info = mlflow.pyfunc.log_model(name=f"national_{target}", python_model=model, registered_model_name=name,
-                                   input_example=design(holdout.head(5), target), pip_requirements=_requirements())
+    info = log_pyfunc(mlflow, name=f"national_{target}", python_model=model, registered_model_name=name,
+                      input_example=design(holdout.head(5), target), needs=("lightgbm", "scikit-learn"))
     version = str(info.registered_model_version)
     client.set_model_version_tag(name, version, "trained_until", until.isoformat())
     client.set_model_version_tag(name, version, "run_date", day.isoformat())

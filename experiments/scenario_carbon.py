@@ -33,6 +33,7 @@ def fit_response(inp: CarbonInputs) -> response.Response:
 
 def register_response(mlflow, r: response.Response) -> str:
     """Register the response as a new version only when its parameters changed (tag params_hash)."""
+    from smartmon.registry import log_pyfunc
     from smartmon.scenario.pyfunc import ResponseModel
 
     client = mlflow.MlflowClient()
@@ -45,8 +46,8 @@ def register_response(mlflow, r: response.Response) -> str:
         log.debug("no versions of %s yet", MODEL)
     example = pd.DataFrame({"r_lat": [39.9], "r_lon": [116.4], "s_lat": [39.8], "s_lon": [116.3], "pm_eq_kg_h": [10.0]})
     mlflow.log_params({f"response_{k}": v for k, v in r.params().items()})
-    info = mlflow.pyfunc.log_model(name="carbon_response", python_model=ResponseModel(r), registered_model_name=MODEL,
-                                   input_example=example, pip_requirements=["numpy", "pandas"])
+    info = log_pyfunc(mlflow, name="carbon_response", python_model=ResponseModel(r), registered_model_name=MODEL,
+                      input_example=example)
     client.set_model_version_tag(MODEL, str(info.registered_model_version), "params_hash", digest)
     return str(info.registered_model_version)
 

@@ -65,7 +65,7 @@ def run(lake: Lake, station: str = "SW-zhakou-guo", targets: tuple[str, ...] = T
         register: bool = True) -> dict:
     from smartmon.mlflow_session import get_mlflow
     from smartmon.ray_session import get_ray
-    from smartmon.registry import CHALLENGER, CHAMPION, gate, model_name, set_alias
+    from smartmon.registry import CHALLENGER, CHAMPION, gate, log_pyfunc, model_name, set_alias
 
     t0 = time.time()
     wide = frame(observations(lake, station))
@@ -86,8 +86,8 @@ def run(lake: Lake, station: str = "SW-zhakou-guo", targets: tuple[str, ...] = T
             entry = {k: r[k] for k in ("mae", "mae_persistence", "train", "holdout")}
             if register:
                 name = model_name("water", t)
-                info = mlflow.pyfunc.log_model(name=f"water_{t}", python_model=r["model"], registered_model_name=name,
-                                               input_example=r["example"], pip_requirements=["lightgbm", "pandas", "numpy"])
+                info = log_pyfunc(mlflow, name=f"water_{t}", python_model=r["model"], registered_model_name=name,
+                                  input_example=r["example"], needs=("lightgbm", "scikit-learn"))
                 version = str(info.registered_model_version)
                 set_alias(lake, client, name, CHALLENGER, version, "newly trained", r["mae"])
                 verdict = gate(r["mae"], None, {"persistence": r["mae_persistence"]})

@@ -5,7 +5,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartmon.standards.aqi import (
-    BREAKPOINTS, HJ633_2012, HJ633_2026, IAQI_LEVELS, RULE_SETS, category, hourly_aqi, iaqi, round_concentration, rule_set_for,
+    BREAKPOINTS,
+    HJ633_2012,
+    HJ633_2026,
+    IAQI_LEVELS,
+    RULE_SETS,
+    category,
+    hourly_aqi,
+    iaqi,
+    round_concentration,
+    rule_set_for,
 )
 
 ALL = [(rs, t) for rs in RULE_SETS for t in BREAKPOINTS[rs]]
