@@ -24,12 +24,12 @@ from smartmon.catalog.names import (
     SILVER_POWER_USE,
     SILVER_SECTION_FLOW,
 )
-from smartmon.config import REPO_ROOT
+from smartmon.config import INFRA_DIR
 from smartmon.io import Lake
 from smartmon.scenario import spec as specs
 
 log = logging.getLogger(__name__)
-DEFAULT_FOLDER = REPO_ROOT / "infra" / "scenarios"
+DEFAULT_FOLDER = INFRA_DIR / "scenarios"
 
 
 @dataclass(frozen=True)

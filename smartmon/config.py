@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,11 +21,22 @@ import yaml
 from smartmon.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PROFILES_DIR = REPO_ROOT / "infra" / "profiles"
-JARS_DIR = REPO_ROOT / "infra" / "jvm" / "jars"
-S3_JARS_DIR = REPO_ROOT / "infra" / "jvm" / "jars-s3a"
+# A checkout (smartmon installed editable, as `make setup` does) finds everything beside the code;
+# installed from the wheel, the configuration files come from the wheel's data (<prefix>/share/smartmon,
+# pyproject's data-files), the jars from $SMARTMON_JARS, and relative paths are the working directory's.
+CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "infra" / "profiles").is_dir()
+INFRA_DIR = REPO_ROOT / "infra" if CHECKOUT else Path(sys.prefix) / "share" / "smartmon" / "infra"
+PROFILES_DIR = INFRA_DIR / "profiles"
+JARS_DIR = Path(os.environ["SMARTMON_JARS"]) if os.environ.get("SMARTMON_JARS") else REPO_ROOT / "infra" / "jvm" / "jars"
+S3_JARS_DIR = Path(os.environ["SMARTMON_S3_JARS"]) if os.environ.get("SMARTMON_S3_JARS") else REPO_ROOT / "infra" / "jvm" / "jars-s3a"
 SAMPLE_DATA = REPO_ROOT / "data" / "sample"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def base_dir() -> Path:
+    """What relative paths (the lake, MLflow's store, reports) are relative to: the checkout's root,
+    so they do not depend on the caller's cwd; installed from the wheel, the working directory."""
+    return REPO_ROOT if CHECKOUT else Path.cwd()
 
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
@@ -39,10 +51,10 @@ def _expand(value: Any) -> Any:
 
 
 def _absolute(uri: str) -> str:
-    """Relative paths in a profile are relative to the repo root, not to the caller's cwd."""
+    """Relative paths in a profile are relative to base_dir()."""
     if "://" in uri or uri.startswith("/"):
         return uri
-    return str((REPO_ROOT / uri).resolve())
+    return str((base_dir() / uri).resolve())
 
 
 def is_local_uri(uri: str) -> bool:

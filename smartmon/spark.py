@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from smartmon.config import JARS_DIR, REPO_ROOT, S3_JARS_DIR, Settings, settings
+from smartmon.config import INFRA_DIR, JARS_DIR, S3_JARS_DIR, Settings, settings
 from smartmon.errors import SetupError
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def base_conf(cfg: Settings) -> dict[str, str]:
                 "spark.driver.host": "127.0.0.1",
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore} "
-                f"-Dlog4j.configurationFile=file:{REPO_ROOT / 'infra' / 'spark' / 'log4j2.properties'}",
+                f"-Dlog4j.configurationFile=file:{INFRA_DIR / 'spark' / 'log4j2.properties'}",
             }
         )
     conf.update(cfg.spark_conf)

@@ -37,9 +37,9 @@ class ReportResult:
 
 def default_out_root() -> Path:
     """reports/ in the repo (ignored by git, removed by `make clean`)."""
-    from smartmon.config import REPO_ROOT
+    from smartmon.config import base_dir
 
-    return REPO_ROOT / "reports"
+    return base_dir() / "reports"
 
 
 def _admin_dir() -> Path | None:

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from smartmon.config import REPO_ROOT
+from smartmon.config import base_dir
 from smartmon.sharing.areas import Area
 from smartmon.sharing.errors import NotFound
 
@@ -35,7 +35,7 @@ URL_PREFIX = "reports"  # signed report links sign "reports/<area>/<run>/<file>"
 def default_reports_dir() -> Path:
     """Where the nightly and `smartmon report` write: $SMARTMON_REPORTS_DIR, else reports/ in the repo."""
     env = os.environ.get("SMARTMON_REPORTS_DIR")
-    return Path(env) if env else REPO_ROOT / "reports"
+    return Path(env) if env else base_dir() / "reports"
 
 
 @dataclass(frozen=True, order=True)

@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 
-from smartmon.config import REPO_ROOT
+from smartmon.config import INFRA_DIR
 from smartmon.sharing.errors import InvalidRequest, NotFound
 from smartmon.sharing.scoping import RowRule, parse_rule
 
-DEFAULT_SHARES_FILE = REPO_ROOT / "infra" / "sharing" / "shares.yaml"
+DEFAULT_SHARES_FILE = INFRA_DIR / "sharing" / "shares.yaml"
 LAYERS = ("bronze", "silver", "gold", "features")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ID_NAMESPACE = uuid.UUID("6f1c1e0a-3b9e-4f4e-9d55-5a2b8c1d7e10")

@@ -133,15 +133,14 @@ def test_the_champion_loads_and_serves_in_a_fresh_venv_without_smartmon(served, 
     import signal
     import socket
     import subprocess
-    import sys
     import time
     import urllib.request
 
     import numpy as np
     from mlflow.models import Model
 
-    from smartmon.config import REPO_ROOT
     from smartmon.mlflow_session import get_mlflow
+    from tests.venvs import activated, fresh_venv
 
     mlflow = get_mlflow()
     path = mlflow.artifacts.download_artifacts("models:/smartmon.national.pm25@champion", dst_path=str(tmp_path / "model"))
@@ -152,19 +151,10 @@ def test_the_champion_loads_and_serves_in_a_fresh_venv_without_smartmon(served, 
     assert all("==" in r for r in reqs) and {r.split("==")[0] for r in reqs} >= {"mlflow", "cloudpickle", "lightgbm", "scikit-learn"}
     expected = [float(v) for v in mlflow.pyfunc.load_model(path).predict(meta.load_input_example(path))]
 
-    uv = REPO_ROOT / ".venv-uv" / "bin" / "uv"
-    assert uv.exists(), "make setup installs uv into .venv-uv"
-    env = dict(os.environ, UV_SYSTEM_CERTS="1", VIRTUAL_ENV="", PYTHONPATH="")
-    venv = tmp_path / "venv"
-    subprocess.run([str(uv), "venv", "-q", str(venv), "--python", f"{sys.base_prefix}/bin/python3"], check=True, env=env, timeout=120)
-    lock = subprocess.run([str(uv), "export", "--frozen", "--no-hashes", "--all-extras", "--no-emit-project", "-q"],
-                          cwd=REPO_ROOT, check=True, capture_output=True, text=True, env=env, timeout=120).stdout
-    (tmp_path / "lock.txt").write_text(lock)
-    done = subprocess.run([str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-r", f"{path}/requirements.txt",
-                           "-c", str(tmp_path / "lock.txt")], env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    bin_dir = fresh_venv(tmp_path / "venv", "-r", f"{path}/requirements.txt")
+    env = activated(bin_dir)
 
-    got = subprocess.run([str(venv / "bin" / "python"), "-c", _PREDICT, path], cwd=tmp_path, env=env,
+    got = subprocess.run([str(bin_dir / "python"), "-c", _PREDICT, path], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
     assert got.returncode == 0, got.stderr[-3000:]
     lines = got.stdout.strip().splitlines()
@@ -174,9 +164,8 @@ def test_the_champion_loads_and_serves_in_a_fresh_venv_without_smartmon(served, 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([str(venv / "bin" / "mlflow"), "models", "serve", "-m", path, "--env-manager", "local",
-                               "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
-                              env=dict(env, PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}"),  # as activated: it runs uvicorn
+    server = subprocess.Popen([str(bin_dir / "mlflow"), "models", "serve", "-m", path, "--env-manager", "local",
+                               "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
