@@ -61,5 +61,7 @@ def print_lake_summary(lake: Lake) -> None:
     for fqn, n, version, _path in rows:
         print(f"  {fqn:28s} {n:>12,d} rows  v{version}")
     print(f"\ncatalog: smartmon tables (TABLES.md); read e.g. polars.read_delta('{lake.path(SILVER_STATIONS)}')")
+    print('by name: smartmon sql "SELECT level, count(*) FROM gold.aqi_daily GROUP BY level ORDER BY level"'
+          '  (spark.table("gold.aqi_daily") in a smartmon Spark session)')
     print("\n" + "\n".join(forecast_lines(lake)))
     print(f"MLflow: {lake.cfg.mlflow_tracking_uri}   runs log: smartmon status")
