@@ -436,6 +436,9 @@ def cluster_session_conf() -> dict[str, str]:
     finally:
         sp.delta_jars = saved
     conf.pop("spark.jars")
+    # where the metastore keeps its Derby database follows the lake and is set by each session
+    for key in ("spark.hadoop.javax.jdo.option.ConnectionURL", "spark.sql.warehouse.dir", "spark.smartmon.metastore.lake"):
+        conf.pop(key)
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     return conf
 
