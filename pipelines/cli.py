@@ -64,7 +64,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     # pyspark logs every analysis error with the JVM's stack; the command prints its first line itself
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     lake = open_lake()
-    named = metastore.register_all(lake)
+    named = metastore.register_all(lake.spark, lake.cfg)
     if named.named:
         log.info("named %d of the lake's %d tables in the metastore", named.named, named.present)
     started = time.monotonic()

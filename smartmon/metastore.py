@@ -20,7 +20,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from py4j.protocol import Py4JError
 from pyspark.errors.exceptions.captured import CapturedException
@@ -29,9 +28,6 @@ from pyspark.sql import SparkSession
 from smartmon import catalog
 from smartmon.catalog.spec import LAYERS, TableSpec
 from smartmon.config import Settings
-
-if TYPE_CHECKING:
-    from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +139,15 @@ class Registered:
     available: bool
 
 
-def register_all(lake: Lake) -> Registered:
+def register_all(spark: SparkSession, cfg: Settings) -> Registered:
     """Name every table of the catalog present in the lake (a lake built before names, or by
     processes that could not open the metastore)."""
-    present = [spec for spec in catalog.all_tables() if lake.exists(spec.fqn)]
-    named = sum(register(lake.spark, lake.cfg, spec) for spec in present)
-    return Registered(named, len(present), not _state(lake.spark).unavailable)
+    from delta.tables import DeltaTable
+
+    named = present = 0
+    for spec in catalog.all_tables():
+        if not DeltaTable.isDeltaTable(spark, cfg.table_path(spec.layer, spec.name)):
+            continue
+        present += 1
+        named += register(spark, cfg, spec)
+    return Registered(named, present, not _state(spark).unavailable)

@@ -234,11 +234,11 @@ def test_a_moved_lake_points_its_names_at_its_own_paths(lake, built, tmp_path):
     spark.sql(f"CREATE TABLE gold.aqi_daily USING DELTA LOCATION '{old}'")
     (lake.cfg.metastore_dir / metastore.LAKE_MARKER).write_text(f"{tmp_path / 'old'}\n")
     metastore._STATES.clear()
-    done = metastore.register_all(lake)
+    done = metastore.register_all(spark, lake.cfg)
     assert done.available and done.named == done.present > 0
     assert (lake.cfg.metastore_dir / metastore.LAKE_MARKER).read_text().strip() == lake.cfg.lake
     assert _digest(spark.table("gold.aqi_daily")) == before == _digest(lake.read("gold.aqi_daily"))
-    assert metastore.register_all(lake).named == 0
+    assert metastore.register_all(spark, lake.cfg).named == 0
     assert (old / "_delta_log").is_dir()  # dropping the old name left its data alone
     detail = {r.col_name: r.data_type for r in spark.sql("DESCRIBE TABLE EXTENDED gold.aqi_daily").collect()}
     assert detail["Location"].removeprefix("file:") == lake.path("gold.aqi_daily")
@@ -257,7 +257,7 @@ def _second_process(lake, *statements: str) -> tuple[dict, str]:
         "from pipelines.cli_common import open_lake",
         "from smartmon import metastore",
         "lake = open_lake()",
-        "done = metastore.register_all(lake)",
+        "done = metastore.register_all(lake.spark, lake.cfg)",
         *statements,
         "rc = cli.main(['sql', 'SELECT count(*) FROM gold.aqi_daily'])",
         "print(json.dumps({'available': done.available, 'present': done.present, 'rows': lake.read('gold.aqi_daily').count(), 'sql': rc}))",
