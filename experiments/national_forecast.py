@@ -34,14 +34,14 @@ from smartmon.catalog.names import FEATURES_AIR_CLIMATOLOGY, FEATURES_AIR_FORECA
 from smartmon.changes import DayWindow
 from smartmon.errors import InputError
 from smartmon.forecast.design import design, model_columns
-from smartmon.forecast.metrics import smape
+from smartmon.forecast.metrics import HORIZON_BLOCKS, smape
 from smartmon.forecast.national import ChangeForecaster, base_value, blend_weights
 from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
 SCENARIO = "national"
 EXPERIMENT = "smartmon-national"
-BLOCKS = ((1, 3), (4, 12), (13, 24), (25, 48), (49, 72))
+BLOCKS = HORIZON_BLOCKS
 PARAMS = {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 63, "min_child_samples": 50, "subsample": 0.8,
           "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0, "verbose": -1, "n_jobs": 1}
 SMOKE_PARAMS = {**PARAMS, "n_estimators": 40, "learning_rate": 0.15, "num_leaves": 15, "min_child_samples": 20}
@@ -154,10 +154,6 @@ def train_on_ray(train: pd.DataFrame, cfg: Config) -> dict[str, ChangeForecaster
     return out
 
 
-def block_of(h: int) -> str:
-    return next(f"{lo}-{hi}" for lo, hi in BLOCKS if lo <= h <= hi)
-
-
 def evaluate(model, holdout: pd.DataFrame, target: str) -> pd.DataFrame:
     """SMAPE per horizon block of the model, persistence (the latest known value) and the
     climatology, on the same pairs (rows where all three have a value)."""
@@ -245,18 +241,19 @@ def run(lake: Lake, day: date, cfg: Config | None = None, build_missing: bool = 
             result[t] = reg
         result["_run_id"] = run_.info.run_id
     result["report"] = report
+    result["_models"] = models  # the fitted ChangeForecasters (a backtest serves them without the registry)
     result["_seconds"] = round(time.time() - t0, 1)
     return result
 
 
-def due(day: date, targets: tuple[str, ...] = NATIONAL_TARGETS) -> list[str]:
-    """Targets to train for run date D: those whose newest model (champion or challenger) was
-    trained more than RETRAIN_AFTER before D's issue, or that have none (a weekly retrain)."""
+def newest_trained(targets: tuple[str, ...] = NATIONAL_TARGETS) -> dict[str, datetime | None]:
+    """Per target, the last training hour of its newest model (champion or challenger); None
+    when it has none."""
     from smartmon.mlflow_session import get_mlflow
     from smartmon.registry import CHALLENGER, CHAMPION, model_name
 
     client = get_mlflow().MlflowClient()
-    out = []
+    out: dict[str, datetime | None] = {}
     for t in targets:
         newest = None
         for alias in (CHAMPION, CHALLENGER):
@@ -267,9 +264,14 @@ def due(day: date, targets: tuple[str, ...] = NATIONAL_TARGETS) -> list[str]:
             until = mv.tags.get("trained_until")
             if until:
                 newest = max(newest or datetime.min, datetime.fromisoformat(until))
-        if newest is None or issue_time(day) - newest > RETRAIN_AFTER:
-            out.append(t)
+        out[t] = newest
     return out
+
+
+def due(day: date, targets: tuple[str, ...] = NATIONAL_TARGETS) -> list[str]:
+    """Targets to train for run date D: those whose newest model (champion or challenger) was
+    trained more than RETRAIN_AFTER before D's issue, or that have none (a weekly retrain)."""
+    return [t for t, newest in newest_trained(targets).items() if newest is None or issue_time(day) - newest > RETRAIN_AFTER]
 
 
 def main(argv: list[str] | None = None) -> int:

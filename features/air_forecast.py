@@ -96,6 +96,36 @@ def station_features(grid: DataFrame, issues: Sequence[datetime] | None = None) 
             .withColumn("month", F.date_format("issued_at", "yyyy-MM")))
 
 
+def weather_for(meteo: DataFrame, stations: DataFrame, sources: DataFrame) -> DataFrame:
+    """The meteorology each air station is given: its own where it measures weather (the UCI
+    sites), else the inverse-distance-weighted values of the weather stations and grid points
+    within 25 km (smartmon.geo.idw: the KDD Cup stations from the KDD grid and observed
+    meteorology), hour by hour, a source without a value at that hour left out of the mean.
+
+    meteo: silver.meteo_hourly rows of the window (every station); stations: the air stations
+    (station_id, lat, lon); sources: the registry's weather stations (station_id, lat, lon)."""
+    from smartmon.geo.idw import idw_weights
+
+    have = {r[0] for r in meteo.select("station_id").distinct().collect()}
+    air = [(r.station_id, r.lat, r.lon) for r in stations.select("station_id", "lat", "lon").collect()]
+    own = meteo.join(stations.select("station_id"), "station_id").select("station_id", "ts", *METEO_COLS)
+    points = [(r.station_id, r.lat, r.lon) for r in sources.select("station_id", "lat", "lon").collect() if r.station_id in have]
+    weights = idw_weights([a for a in air if a[0] not in have], points)
+    if not weights:
+        return own
+    w = meteo.sparkSession.createDataFrame(weights, "station_id string, source_id string, weight double")
+    src = meteo.select(F.col("station_id").alias("source_id"), "ts", *METEO_COLS).join(F.broadcast(w), "source_id")
+    mapped = src.groupBy("station_id", "ts").agg(*[
+        (F.sum(F.col(c) * F.col("weight")) / F.sum(F.when(F.col(c).isNotNull(), F.col("weight")))).alias(c) for c in METEO_COLS])
+    log.info("weather for %d air stations from %d weather points (IDW)", len({t for t, _, _ in weights}), len(points))
+    return own.unionByName(mapped)
+
+
+def weather_sources(lake: Lake) -> DataFrame:
+    """The registry's weather stations and grid points (kind meteorology) with coordinates."""
+    return lake.read(SILVER_STATIONS).where((F.col("kind") == "meteorology") & F.col("lat").isNotNull()).select("station_id", "lat", "lon")
+
+
 def kring_pairs(stations: list[tuple[str, int | None]]) -> list[tuple[str, str]]:
     """(station, neighbour) for stations whose res-5 cells are within KRING[1] rings."""
     _, k = KRING
@@ -182,7 +212,7 @@ def run(lake: Lake, sources: tuple[str, ...] = ("uci-beijing", "kdd2018")) -> di
     valid = valid_air(air, lake.read(SILVER_QC_FLAGS))
     ids = valid.select("station_id").distinct()
     stations = lake.read(SILVER_STATIONS).join(ids, "station_id")
-    meteo = lake.read(SILVER_METEO_HOURLY).join(ids, "station_id")
+    meteo = weather_for(lake.read(SILVER_METEO_HOURLY), stations, weather_sources(lake))
     feats, clim = build(valid, meteo, stations)
     n = lake.merge(feats, FEATURES_AIR_FORECAST).rows_written
     n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY).rows_written
@@ -204,7 +234,7 @@ def build_issues(lake: Lake, days: Sequence[date]) -> dict[str, int]:
     valid = valid.where(F.col("ts") <= F.lit(max(issues)))
     ids = valid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull()).select("station_id").distinct()
     stations = lake.read(SILVER_STATIONS).join(ids, "station_id")
-    meteo = lake.read(SILVER_METEO_HOURLY).where(win.predicate()).join(ids, "station_id")
+    meteo = weather_for(lake.read(SILVER_METEO_HOURLY).where(win.predicate()), stations, weather_sources(lake))
     feats, clim = build(valid.join(ids, "station_id"), meteo, stations, issues)
     months = sorted({i.strftime("%Y-%m") for i in issues})
     n = lake.merge(feats, FEATURES_AIR_FORECAST, within={"month": months}).rows_written

@@ -43,6 +43,8 @@ def _roles() -> dict[str, tuple[str | None, list[str]]]:
     for name in g.order:
         for table in g.jobs[name].reads:
             readers.setdefault(table, []).append(name)
+        for table in g.jobs[name].reads_earlier:  # as earlier nights left it
+            readers.setdefault(table, []).append(f"{name} (earlier nights')")
     return {t: (g.writer.get(t), readers.get(t, [])) for t in {*g.writer, *readers}}
 
 

@@ -21,7 +21,7 @@ from pipelines import (
     cli_sim,
     cli_trace,
 )
-from pipelines.cli_common import open_lake, parse_date
+from pipelines.cli_common import open_lake, parse_date, run_nights
 from smartmon.catalog.names import GOLD_PIPELINE_RUNS, SILVER_STATIONS
 from smartmon.errors import SmartmonError
 
@@ -170,36 +170,11 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         return 0
     if not args.date:
         raise SmartmonError("give --date D (or --date D1 --to D2 for a backfill)")
-    return _run_nights(_days(args.date, args.to) if args.to else [args.date], args.only or (), args.start)
-
-
-def _run_nights(days: list[date], only: Sequence[str], start: str | None) -> int:
-    from pipelines.nightly import run_nightly
-    from pipelines.progress import TaskProgress
-    from pipelines.summary import print_lake_summary
-
-    lake = open_lake()
-    failed = []
-    for day in days:
-        t0 = time.monotonic()
-        with TaskProgress(day) as progress:
-            outcomes = run_nightly(lake, day, only=only, start=start, progress=progress)
-        print(f"\nnightly {day} finished in {time.monotonic() - t0:.0f}s")
-        for o in outcomes:
-            extra = f" ({o.error})" if o.error else ""
-            print(f"  {o.status:8s} {o.task:28s} {o.seconds:6.1f}s  attempts={o.attempts}{extra}")
-        if not all(o.status == "ok" for o in outcomes):
-            failed.append(day)
-    if len(days) > 1:
-        print(f"\nbackfill {days[0]}..{days[-1]}: {len(days) - len(failed)} of {len(days)} days ok"
-              + (f"; failed: {', '.join(map(str, failed))}" if failed else ""))
-    if not only:
-        print_lake_summary(lake)
-    return 1 if failed else 0
+    return run_nights(_days(args.date, args.to) if args.to else [args.date], args.only or (), args.start)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _run_nights([args.date], args.job, None)
+    return run_nights([args.date], args.job, None)
 
 
 def _days(first: date, last: date) -> list[date]:

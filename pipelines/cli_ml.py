@@ -1,9 +1,10 @@
-"""`smartmon features | train`: feature tables and model training (Ray + MLflow)."""
+"""`smartmon features | train | forecast`: feature tables, model training (Ray + MLflow), forecasts and backtests."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import date
 
 
 def cmd_features(args: argparse.Namespace) -> int:
@@ -35,9 +36,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     return control_forecast.main(argv + [f for f, on in flags.items() if on])
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    if args.action == "backtest":
+        if not (args.first and args.last):
+            print("smartmon: error: forecast backtest needs --from and --to")
+            return 2
+        from experiments import national_backtest
+
+        argv = ["--from", args.first.isoformat(), "--to", args.last.isoformat(), "--retrain", args.retrain]
+        return national_backtest.main(argv + (["--smoke-test"] if args.smoke_test else []))
+    if not args.date:
+        print("smartmon: error: forecast needs --date (the nightly's issue of that Beijing day)")
+        return 2
+    from pipelines.cli_common import run_nights
+    from pipelines.definitions import graph
+
+    g = graph()  # the night's feature and forecasting jobs, as declared
+    return run_nights([args.date], [n for n in g.order if g.jobs[n].layer in ("features", "forecasts")], None)
+
+
 def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]) -> None:
     p = add("features", cmd_features, "build the point-in-time feature tables (features.air_forecast, features.air_climatology)")
     p.add_argument("--source", action="append", default=None, help="air source whose stations get features (default uci-beijing, kdd2018)")
+    p = add("forecast", cmd_forecast, "the nightly's forecasting tasks for --date D (features, retrain when due, the "
+            "forecasts with AQI and city days, skill), or `forecast backtest --from D1 --to D2`")
+    p.add_argument("action", nargs="?", default="issue", choices=("issue", "backtest"))
+    p.add_argument("--date", type=date.fromisoformat, help="issue: the Beijing day whose nightly issue to make")
+    p.add_argument("--from", dest="first", type=date.fromisoformat, help="backtest: first issue day")
+    p.add_argument("--to", dest="last", type=date.fromisoformat, help="backtest: last issue day")
+    p.add_argument("--retrain", default="weekly", choices=("weekly", "daily"), help="backtest: how often models are retrained")
+    p.add_argument("--smoke-test", action="store_true", help="backtest: few rows and small models (CI)")
     p = add("train", cmd_train, "train, evaluate, register and gate the models of a scenario on Ray, tracked in MLflow")
     p.add_argument("--scenario", default="control", choices=("control", "carbon", "water"))
     p.add_argument("--targets", default="pm25,pm10,o3")

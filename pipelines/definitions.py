@@ -100,7 +100,7 @@ class Graph:
             self.jobs[job.name] = job
         self.writer: dict[str, str] = {}
         for job in jobs:
-            for name in (*job.reads, *job.writes, *job.records):
+            for name in (*job.reads, *job.reads_earlier, *job.writes, *job.records):
                 _check_name(job, name)
             for table in job.writes:
                 if table in self.writer:
@@ -185,7 +185,8 @@ class Graph:
             j = s.job
             item: dict[str, object] = {
                 "name": j.name, "layer": j.layer, "reads": list(j.reads), "writes": list(j.writes),
-                "after": list(s.after), "records": list(j.records), "scope": j.scope.grain,
+                "after": list(s.after), "records": list(j.records), "reads_earlier": list(j.reads_earlier),
+                "scope": j.scope.grain,
                 "lookback_hours": int(j.scope.lookback.total_seconds() // 3600), "retries": j.retries, "doc": j.doc,
             }
             if run_date is not None:

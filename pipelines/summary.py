@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smartmon import catalog
-from smartmon.catalog.names import GOLD_FORECASTS, SILVER_STATIONS
+from smartmon.catalog.features import NATIONAL_TARGETS
+from smartmon.catalog.names import GOLD_FORECAST_CITY_DAILY, GOLD_FORECAST_SKILL, GOLD_FORECASTS, SILVER_STATIONS
 from smartmon.io import Lake
 
 # `smartmon status` exit codes, for schedulers that act on them (cron mail, Airflow, a k8s Job).
@@ -42,7 +43,7 @@ def forecast_lines(lake: Lake) -> list[str]:
     latest = fc.agg(F.max("issued_at")).first()[0]
     if latest is None:
         return ["forecasts: no nightly issue yet (no champion: see docs/forecasting.md)"]
-    issue = fc.where(F.col("issued_at") == F.lit(latest))
+    issue = fc.where((F.col("issued_at") == F.lit(latest)) & F.col("target").isin(*NATIONAL_TARGETS))
     per = (issue.groupBy("target", "model_version").agg(
         F.countDistinct("station_id").alias("stations"), F.max("horizon_h").alias("hours"), F.max("trained_until").alias("until"),
         F.avg(F.when(F.col("horizon_h") <= 24, F.col("value"))).alias("next_day"))  # the issue ends a Beijing day
@@ -52,7 +53,38 @@ def forecast_lines(lake: Lake) -> list[str]:
         until = f"{r.until:%Y-%m-%d %H:%M}" if r.until else "?"
         lines.append(f"  {r.target:5s} v{r.model_version:<4s} {r.stations:>7,d} stations x {r.hours} h, trained until {until}; "
                      f"next Beijing day's network mean {r.next_day:.0f} ug/m3")
-    return lines
+    if lake.exists(GOLD_FORECAST_CITY_DAILY):
+        cities = (lake.read(GOLD_FORECAST_CITY_DAILY).where((F.col("issued_at") == F.lit(latest)) & (F.col("kind") == "nightly")
+                                                           & (F.col("lead_days") == 1))
+                  .groupBy("level", "category").count().orderBy("level").collect())
+        if cities:
+            levels = ", ".join(f"{r.category} {r['count']}" for r in cities if r.level is not None)
+            lines.append(f"  city AQI of the next Beijing day ({sum(r['count'] for r in cities)} cities, "
+                         f"gold.forecast_city_daily): {levels}")
+    return lines + skill_lines(lake, latest)
+
+
+def skill_lines(lake: Lake, before: object) -> list[str]:
+    """The SMAPE of the nightly issues of the week before `before`, as far as they have come
+    true (gold.forecast_skill, hours 1-48), against persistence on the same pairs."""
+    from datetime import timedelta
+
+    from pyspark.sql import functions as F
+
+    if not lake.exists(GOLD_FORECAST_SKILL):
+        return []
+    n = F.col("n")
+    rows = (lake.read(GOLD_FORECAST_SKILL)
+            .where((F.col("grain") == "station_hour") & (F.col("kind") == "nightly") & (F.col("horizon_h") <= 48)
+                   & (F.col("issued_at") < F.lit(before)) & (F.col("issued_at") >= F.lit(before - timedelta(days=7))))
+            .groupBy("target").agg(F.countDistinct("issued_at").alias("issues"), F.sum(n).alias("pairs"),
+                                   (F.sum(F.col("smape") * n) / F.sum(n)).alias("model"),
+                                   (F.sum(F.col("persistence_smape") * n) / F.sum(n)).alias("persistence"))
+            .orderBy("target").collect())
+    if not rows:
+        return []
+    return ["skill of the week's issues so far, SMAPE 1-48 h (gold.forecast_skill): " + "; ".join(
+        f"{r.target} {r.model:.3f} vs persistence {r.persistence:.3f}" for r in rows)]
 
 
 def print_lake_summary(lake: Lake) -> None:

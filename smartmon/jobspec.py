@@ -109,7 +109,9 @@ class Job:
     reads/writes: table (or artifact) names from `smartmon.catalog.names`; the graph infers a
     job's upstream jobs as the writers of what it reads, and refuses two writers of one table.
     records: shared bookkeeping tables (run logs, the quarantine, batch manifests) many jobs
-    append to; they order nothing. transform: the pure DataFrame -> DataFrame function at the
+    append to; they order nothing. reads_earlier: tables read as earlier nights left them (a
+    lagged input, Dagster's time-window offset of -1: the skill of past issues decides tonight's
+    retrain); they order nothing, so tonight's writer may run after the reader. transform: the pure DataFrame -> DataFrame function at the
     job's heart (for the docs and for tests), when it has one; run: the thin runner that reads,
     transforms and writes. after_all: runs once every other job of the night is done
     (maintenance).
@@ -123,6 +125,7 @@ class Job:
     scope: Scope = WHOLE_TABLE
     transform: Callable[..., object] | None = None
     records: tuple[str, ...] = ()
+    reads_earlier: tuple[str, ...] = ()
     after_all: bool = False
     retries: int = 2
     doc: str = ""

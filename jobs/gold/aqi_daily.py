@@ -96,9 +96,11 @@ def exceedances(limit_set: Column) -> Column:
     return F.concat_ws(",", *parts)
 
 
-def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | None = None) -> DataFrame:
+def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | None = None,
+              partial_rule: bool = True) -> DataFrame:
     """Daily values -> the same rows with every IAQI, AQI, primary pollutant, category and the
-    GB 3095 exceedances (pure transform; used for stations and for city means)."""
+    GB 3095 exceedances (pure transform; used for stations, for city means and for the city-day
+    forecasts, which combine without the partial rule: smartmon.standards.aqi.combine_columns)."""
     if rule_set is not None and rule_set not in RULE_SETS:
         raise ValueError(f"unknown rule set {rule_set!r}: use one of {RULE_SETS}")
     check_limit_set(limit_set)
@@ -109,7 +111,7 @@ def daily_aqi(daily: DataFrame, rule_set: str | None = None, limit_set: str | No
         df = df.withColumn(f"iaqi_{key}", iaqi_column(F.col(col), DAILY_TABLES[key], rs))
     above = F.col("o3_8h_max").isNotNull() & F.col("iaqi_o3_8h").isNull()
     df = df.withColumn("iaqi_o3_8h", F.when(above & (rs == HJ633_2026), F.lit(300)).when(above, F.col("iaqi_o3")).otherwise(F.col("iaqi_o3_8h")))
-    combined = combine_columns({k: F.col(f"iaqi_{k}") for k in DAILY_COLUMNS}, rs, aqi_stored_as="aqi")
+    combined = combine_columns({k: F.col(f"iaqi_{k}") for k in DAILY_COLUMNS}, rs, aqi_stored_as="aqi", partial_rule=partial_rule)
     df = (df.withColumn("n_pollutants", combined.n_pollutants).withColumn("aqi", combined.aqi)
           .withColumn("primary_pollutant", combined.primary_pollutant))
     level, name, colour = category_columns(F.col("aqi"))

@@ -52,9 +52,10 @@ def rule_set_by_date(ts: Column) -> Column:
     return rule_set_column(beijing_day(ts))
 
 
-def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
+def aqi_hourly(air: DataFrame, rule_set: str | None = None, partial_rule: bool = True) -> DataFrame:
     """silver.air_hourly rows (QC-excluded values already null, n_excluded set; see
-    smartmon.qc.apply.valid_air) -> gold.aqi_hourly rows (pure transform)."""
+    smartmon.qc.apply.valid_air) -> gold.aqi_hourly rows (pure transform; also the forecasts'
+    hourly AQI, combined without the partial rule: smartmon.standards.aqi.combine_columns)."""
     if rule_set is not None and rule_set not in RULE_SETS:
         raise ValueError(f"unknown rule set {rule_set!r}: use one of {RULE_SETS}")
     df = air.withColumn("rule_set", F.lit(rule_set) if rule_set else rule_set_by_date(F.col("ts")))
@@ -68,7 +69,7 @@ def aqi_hourly(air: DataFrame, rule_set: str | None = None) -> DataFrame:
         .when(above_so2, iaqi_column(F.col("so2_24h"), "so2_24h", HJ633_2012))
         .otherwise(F.col("iaqi_so2")),
     )
-    combined = combine_columns({p: F.col(f"iaqi_{p}") for p in POLLUTANTS}, rs, aqi_stored_as="aqi")
+    combined = combine_columns({p: F.col(f"iaqi_{p}") for p in POLLUTANTS}, rs, aqi_stored_as="aqi", partial_rule=partial_rule)
     df = (df.withColumn("n_pollutants", combined.n_pollutants).withColumn("aqi", combined.aqi)
           .withColumn("primary_pollutant", combined.primary_pollutant))
     level, name, colour = category_columns(F.col("aqi"))

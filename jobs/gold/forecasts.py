@@ -2,7 +2,9 @@
 
 The nightly (task `gold.forecasts`) forecasts every station with at least 7 days of data at its
 issue (16:00 UTC of the run date), 72 hours ahead, with `models:/smartmon.national.<target>@champion`;
-each row carries the model version and the last hour that model was trained on. Before it,
+each row carries the model version and the last hour that model was trained on. From those
+concentrations it derives what the public forecasts give (jobs.gold.forecast_aqi): each value's
+IAQI, O3-8h, the hourly AQI with its primary pollutant and level, and gold.forecast_city_daily. Before it,
 task `forecasts.train` retrains a target whose newest model is more than a week older than the
 issue, or that has none (experiments/national_forecast.py: trained on the days before the run
 date only, promoted by the gate). Inference is a Spark mapInPandas over the issue's rows: the
@@ -16,23 +18,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.air_forecast import HORIZONS_NIGHTLY, ISSUE_HOUR_UTC, MIN_HISTORY_DAYS, horizon_rows, issue_time
+from jobs.gold.forecast_aqi import POLLUTANT_TARGETS, city_days, hourly_products
 from smartmon.catalog.features import CLIM_TARGETS, NATIONAL_TARGETS, feature_columns
 from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
     FEATURES_AIR_FORECAST,
+    GOLD_FORECAST_CITY_DAILY,
+    GOLD_FORECAST_SKILL,
     GOLD_FORECASTS,
     GOLD_MODEL_ALIASES,
     MODELS,
     SILVER_AIR_HOURLY,
     SILVER_AUDIT_LOG,
     SILVER_QC_FLAGS,
+    SILVER_STATIONS,
 )
 from smartmon.errors import InputError
 from smartmon.forecast.design import design
@@ -108,36 +115,105 @@ def inference_frame(lake: Lake, issued: list[datetime], horizons: int = 48) -> p
 
 
 def run(lake: Lake, targets: tuple[str, ...] = ("pm25", "pm10", "o3"), issued: list[datetime] | None = None,
-        scenario: str = "control", horizons: int = 48, kind: str = "research", min_history: int = 0) -> dict[str, int]:
+        scenario: str = "control", horizons: int = 48, kind: str = "research", min_history: int = 0,
+        publish: bool = False, served: list[Served] | None = None) -> dict[str, int]:
     """Forecast every station of the given issues (default: the latest research issue, 00:00 UTC)
-    with each champion of the scenario."""
+    with each champion of the scenario; with `publish` (the national issues) also what the
+    public forecasts give: IAQIs, O3-8h and the AQI per station-hour, and the city-day AQI
+    (jobs.gold.forecast_aqi). `served`: models to use instead of the champions (a backtest's)."""
     if issued is None:
         latest = lake.read(FEATURES_AIR_FORECAST).where(F.hour("issued_at") == ISSUE_HOUR_UTC).agg(F.max("issued_at")).first()[0]
         issued = [latest] if latest else []
     if not issued:
         return {"rows_out": 0}
-    served = champions(targets, scenario)
+    served = served if served is not None else champions(targets, scenario)
     if not served:
         return {"rows_out": 0}
     out = predict(issue_rows(lake, issued, horizons, min_history), served, kind)
     months = sorted({i.strftime("%Y-%m") for i in issued})
-    return {"rows_out": lake.merge(out, GOLD_FORECASTS, within={"month": months}).rows_written, "issues": len(issued),
-            "targets": len(served)}
+    within = {"month": months}
+    if not publish:
+        return {"rows_out": lake.merge(out, GOLD_FORECASTS, within=within).rows_written, "issues": len(issued),
+                "targets": len(served)}
+    missing = sorted(set(POLLUTANT_TARGETS) - {s.target for s in served})
+    if missing:
+        log.warning("no champion for %s: no AQI, O3-8h or city forecasts from this issue", ", ".join(missing))
+        return {"rows_out": lake.merge(out, GOLD_FORECASTS, within=within).rows_written, "issues": len(issued),
+                "targets": len(served)}
+    # the forecasts feed three products: predicted once, kept on the executors (memory and disk)
+    out = out.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        n = lake.merge(hourly_products(out), GOLD_FORECASTS, within=within).rows_written
+        cities = lake.merge(city_days(out, lake.read(SILVER_STATIONS)), GOLD_FORECAST_CITY_DAILY, within=within).rows_written
+    finally:
+        out.unpersist()
+    return {"rows_out": n, "city_days": cities, "issues": len(issued), "targets": len(served)}
 
 
 def nightly(lake: Lake, day: date) -> dict[str, int]:
     """The run date's national issue: every station with 7 days of data, 72 h, every champion."""
     return run(lake, NATIONAL_TARGETS, [issue_time(day)], scenario="national", horizons=HORIZONS_NIGHTLY,
-               kind="nightly", min_history=MIN_HISTORY_DAYS)
+               kind="nightly", min_history=MIN_HISTORY_DAYS, publish=True)
+
+
+SKILL_DAYS = 7  # a retrain is due when the issues of the last week scored worse than persistence
+MIN_SCORED_ISSUES = 3
+SKILL_HORIZON_H = 48
+
+
+@dataclass(frozen=True)
+class RecentSkill:
+    """A target's nightly issues of the week before, as far as they have come true."""
+
+    target: str
+    issues: int
+    first: datetime
+    model: float  # SMAPE, hours 1-48, n-weighted
+    persistence: float
+
+
+def lagging(recent: list[RecentSkill], newest: dict[str, datetime | None]) -> list[str]:
+    """Targets whose recent issues (at least MIN_SCORED_ISSUES) scored a worse SMAPE than
+    persistence on the same pairs, and whose newest model was trained before the first of those
+    issues (a model trained since has not been judged yet: retraining again each night would only
+    repeat the work)."""
+    out = []
+    for r in recent:
+        since = newest.get(r.target)
+        if r.issues >= MIN_SCORED_ISSUES and r.model > r.persistence and (since is None or since < r.first):
+            log.warning("%s: the last %d issues scored SMAPE %.3f against persistence's %.3f: retrain", r.target, r.issues,
+                        r.model, r.persistence)
+            out.append(r.target)
+    return sorted(out)
+
+
+def recent_skill(lake: Lake, day: date, targets: tuple[str, ...]) -> list[RecentSkill]:
+    """gold.forecast_skill of the nightly issues of the SKILL_DAYS before D, per target."""
+    if not lake.exists(GOLD_FORECAST_SKILL):
+        return []
+    lo, hi = issue_time(day - timedelta(days=SKILL_DAYS)), issue_time(day - timedelta(days=1))
+    n = F.col("n")
+    rows = (lake.read(GOLD_FORECAST_SKILL)
+            .where((F.col("grain") == "station_hour") & (F.col("kind") == "nightly") & F.col("issued_at").between(lo, hi)
+                   & F.col("target").isin(*targets) & (F.col("horizon_h") <= SKILL_HORIZON_H))
+            .groupBy("target").agg(F.countDistinct("issued_at").alias("issues"), F.min("issued_at").alias("first"),
+                                   (F.sum(F.col("smape") * n) / F.sum(n)).alias("model"),
+                                   (F.sum(F.col("persistence_smape") * n) / F.sum(n)).alias("persistence"))
+            .collect())
+    return [RecentSkill(r.target, r.issues, r["first"], r.model, r.persistence) for r in rows]
 
 
 def retrain(lake: Lake, day: date) -> dict[str, int]:
-    """Train the targets that are due (experiments.national_forecast.due) on the days before D."""
+    """Train the targets that are due (experiments.national_forecast.due: a week old) or whose
+    recent issues fell behind persistence (`lagging`), on the days before D."""
     from experiments import national_forecast as nf
 
-    targets = tuple(nf.due(day))
+    newest = nf.newest_trained(NATIONAL_TARGETS)
+    weekly = nf.due(day)
+    behind = [t for t in lagging(recent_skill(lake, day, NATIONAL_TARGETS), newest) if t not in weekly]
+    targets = tuple(t for t in NATIONAL_TARGETS if t in {*weekly, *behind})
     if not targets:
-        log.info("national models are less than %s old: no retrain", nf.RETRAIN_AFTER)
+        log.info("national models are less than %s old and not behind persistence: no retrain", nf.RETRAIN_AFTER)
         return {"trained": 0}
     try:
         result = nf.run(lake, day, nf.Config(targets=targets), build_missing=False)
@@ -145,7 +221,7 @@ def retrain(lake: Lake, day: date) -> dict[str, int]:
         log.warning("no retrain: %s", e)
         return {"trained": 0}
     log.info("%s", nf.summary(result, targets))
-    return {"trained": len(targets), "promoted": sum(bool(result[t]["promoted"]) for t in targets),
+    return {"trained": len(targets), "for_skill": len(behind), "promoted": sum(bool(result[t]["promoted"]) for t in targets),
             "train_rows": result["train_rows"]}
 
 
@@ -156,17 +232,21 @@ JOBS = (
         reads=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY, SILVER_AIR_HOURLY, SILVER_QC_FLAGS, SILVER_AUDIT_LOG),
         writes=(MODELS,),  # only when a target is due: a week after its newest model's last training hour
         records=(GOLD_MODEL_ALIASES,),
+        reads_earlier=(GOLD_FORECAST_SKILL,),  # the skill of earlier nights' issues
         run=lambda ctx: retrain(ctx.lake, ctx.run_date),
         scope=Scope("days", days=24),
-        doc="weekly retrain of the national models on the days before the run date (Ray, MLflow, gate)",
+        doc="retrain of the national models on the days before the run date (Ray, MLflow, gate): weekly, or "
+        "when the last week's issues scored worse than persistence",
     ),
     Job(
         name=GOLD_FORECASTS,
         layer="forecasts",
-        reads=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY, MODELS),
-        writes=(GOLD_FORECASTS,),
+        reads=(FEATURES_AIR_FORECAST, FEATURES_AIR_CLIMATOLOGY, MODELS, SILVER_STATIONS),
+        writes=(GOLD_FORECASTS, GOLD_FORECAST_CITY_DAILY),
         run=lambda ctx: nightly(ctx.lake, ctx.run_date),
         scope=Scope("days"),
-        doc="the champions' 72 h forecasts of the night's issue for every station with 7 days of data",
+        transform=hourly_products,
+        doc="the champions' 72 h forecasts of the night's issue for every station with 7 days of data, "
+        "their IAQIs, O3-8h and hourly AQI, and the city AQI of the next three Beijing days",
     ),
 )

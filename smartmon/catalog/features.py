@@ -16,6 +16,8 @@ LAG_STATS = {
     "max24": "maximum of the last 24 hours",
     "lag24": "value 24 hours before issued_at",
 }
+# the station's own meteorology, else the inverse-distance-weighted values of the weather
+# stations and grid points within 25 km (features.air_forecast.weather_for)
 METEO = {
     "temp_c": "air temperature at issue, degC",
     "dewpoint_c": "dew point at issue, degC",

@@ -326,18 +326,100 @@ FORECASTS = register(
         "each row with the model version that made it and the last hour that model was trained on.",
         columns=(
             Col("station_id", "string", "silver.stations key", False),
-            Col("target", "string", "pm25 | pm10 | o3 | no2", False),
+            Col("target", "string", "pm25 | pm10 | o3 | no2 (models); o3_8h, aqi (derived from them, nightly issues)", False),
             Col("issued_at", "timestamp", "issue time, UTC (data up to it)", False),
             Col("horizon_h", "int", "hours ahead, 1..72", False),
             Col("ts", "timestamp", "end of the forecast hour, UTC", False),
-            Col("value", "double", "forecast concentration, ug/m3"),
-            Col("model_name", "string", "smartmon.national.<target> (nightly) or smartmon.control.<target>", False),
-            Col("model_version", "string", "registered version behind @champion when the batch ran", False),
+            Col("value", "double", "forecast concentration, ug/m3 (aqi rows: the AQI)"),
+            Col("model_name", "string", "smartmon.national.<target> (nightly; o3_8h: the o3 model's; aqi: "
+                "smartmon.national) or smartmon.control.<target>", False),
+            Col("model_version", "string", "registered version behind @champion when the batch ran (aqi rows: "
+                "the pollutants' versions, pm25:3,...)", False),
             Col("month", "string", "yyyy-MM of issued_at (partition)", False),
             Col("trained_until", "timestamp", "last observation hour (UTC) the model was trained on; before issued_at"),
-            Col("kind", "string", "nightly | backtest"),
+            Col("kind", "string", "nightly | backtest | research"),
+            Col("iaqi", "int", "HJ 633 IAQI of the value (real-time tables: 1 h, PM on the 24 h table; o3_8h on "
+                "the 8 h table; aqi rows: the AQI); nightly issues"),
+            Col("primary_pollutant", "string", "aqi rows: primary pollutant(s) when the AQI is above 50"),
+            Col("level", "int", "aqi rows: AQI level 1-6"),
         ),
         keys=("station_id", "target", "issued_at", "horizon_h", "kind"),
+        partition_by=("month",),
+    )
+)
+
+FORECAST_CITY_DAILY = register(
+    TableSpec(
+        layer="gold",
+        name="forecast_city_daily",
+        description="The city forecast of the next three Beijing days as CNEMC and the provinces publish it, "
+        "from each nightly issue: the city's daily values (means of its forecast stations' daily values), "
+        "HJ 633 daily IAQIs, AQI, level and primary pollutant, and the range of its stations' daily AQIs. "
+        "SO2 and CO are not forecast.",
+        columns=(
+            Col("city_code", "string", "GB/T 2260 city code", False),
+            Col("issued_at", "timestamp", "issue time, UTC", False),
+            Col("kind", "string", "nightly | backtest", False),
+            Col("day", "date", "Beijing day forecast", False),
+            Col("lead_days", "int", "days after the issue's Beijing day, 1..3", False),
+            Col("month", "string", "yyyy-MM of issued_at (partition)", False),
+            Col("pm25", "double", "PM2.5 daily mean, ug/m3"),
+            Col("pm10", "double", "PM10 daily mean, ug/m3"),
+            Col("no2", "double", "NO2 daily mean, ug/m3"),
+            Col("o3_1h_max", "double", "O3 daily maximum 1 h, ug/m3"),
+            Col("o3_8h_max", "double", "O3 daily maximum 8 h, ug/m3"),
+            *(Col(f"iaqi_{p}", "int", f"{p} daily IAQI") for p in ("pm25", "pm10", "no2", "o3", "o3_8h")),
+            Col("aqi", "int", "daily AQI of the city"),
+            Col("aqi_p10", "double", "10th percentile of the city's stations' daily AQIs"),
+            Col("aqi_p90", "double", "90th percentile of the city's stations' daily AQIs"),
+            Col("level", "int", "AQI level 1-6"),
+            Col("category", "string", "优 良 轻度污染 ..."),
+            Col("primary_pollutant", "string", "primary pollutant(s) when the AQI is above 50"),
+            Col("n_stations", "int", "stations of the city forecast"),
+            Col("rule_set", "string", "HJ 633 rule set of the day"),
+            Col("model_version", "string", "the pollutants' model versions, pm25:3,..."),
+        ),
+        keys=("city_code", "issued_at", "day", "kind"),
+        partition_by=("month",),
+    )
+)
+
+_SCORES = tuple(
+    c for who, what in (("", "the forecast"), ("persistence_", "persistence (the last valid value at or before the issue, within 24 h)"),
+                        ("climatology_", "the climatology of the target hour (pm25, pm10, o3, no2)"))
+    for c in (Col(f"{who}smape", "double", f"SMAPE of {what} (KDD Cup 2018: 2|F-A|/(F+A), 0 where both are 0)"),
+              Col(f"{who}rmse", "double", f"RMSE of {what}"),
+              Col(f"{who}bias", "double", f"mean F - A of {what}"))
+)
+
+FORECAST_SKILL = register(
+    TableSpec(
+        layer="gold",
+        name="forecast_skill",
+        description="Forecasts scored as they come true: every issue whose target hours have been observed "
+        "(valid values, QC applied), by target, horizon, network and city, with persistence and the "
+        "climatology on the same pairs (grain station_hour); and each city-day AQI forecast against the "
+        "observed daily AQI, with its level and primary pollutant (grain city_day). Rows aggregate with n; "
+        "an issue is re-scored each night until its last hour has come true.",
+        columns=(
+            Col("grain", "string", "station_hour | city_day", False),
+            Col("issued_at", "timestamp", "issue time, UTC", False),
+            Col("kind", "string", "nightly | backtest", False),
+            Col("target", "string", "station_hour: pm25 pm10 o3 no2 o3_8h aqi; city_day: aqi", False),
+            Col("horizon_h", "int", "station_hour: hours ahead; city_day: the hour the day ends (24, 48, 72)", False),
+            Col("lead_days", "int", "Beijing days after the issue's day, 1..3", False),
+            Col("network", "string", "silver.stations network (city_day: all)", False),
+            Col("city_code", "string", "GB/T 2260 city code ('' where a station has none)", False),
+            Col("month", "string", "yyyy-MM of issued_at (partition)", False),
+            Col("n", "int", "pairs scored: forecast, observation and persistence all present"),
+            *_SCORES,
+            Col("n_climatology", "int", "of the pairs, those with a climatology"),
+            Col("level_hit", "int", "city_day: 1 when the forecast AQI level is the observed one"),
+            Col("primary_hit", "int", "city_day: 1 when the forecast primary pollutant(s) equal the observed"),
+            Col("persistence_level_hit", "int", "city_day: 1 when the issue day's observed level is the observed one"),
+            Col("observed_aqi", "int", "city_day: the observed daily AQI (the city's stations' means, six pollutants)"),
+        ),
+        keys=("grain", "issued_at", "kind", "target", "horizon_h", "network", "city_code"),
         partition_by=("month",),
     )
 )

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+# the horizon blocks the national forecasts are judged by (issue #27, the gate, the report)
+HORIZON_BLOCKS = ((1, 3), (4, 12), (13, 24), (25, 48), (49, 72))
+
+
+def block_of(h: int) -> str:
+    """'lo-hi' of the horizon block holding hour h."""
+    return next(f"{lo}-{hi}" for lo, hi in HORIZON_BLOCKS if lo <= h <= hi)
+
 
 def _arrays(forecast, actual) -> tuple[np.ndarray, np.ndarray]:
     f = np.clip(np.asarray(forecast, dtype=float), 0, None)

@@ -42,12 +42,25 @@ def neighbour_pairs(stations: pd.DataFrame, radius_km: float, k_nearest: int) ->
     # a little slack on the chord bound; the haversine distance below decides
     chord = 2 * np.sin(min(radius_km / EARTH_RADIUS_KM, np.pi) / 2) * (1 + 1e-9) + 1e-12
     k = min(2 * k_nearest + 1, len(st))  # slack so ties at the k-th distance resolve by station order
-    _, idx = cKDTree(xyz).query(xyz, k=k, distance_upper_bound=chord)
-    idx = idx.reshape(len(st), k)
+    tree = cKDTree(xyz)
+    dist, idx = tree.query(xyz, k=k, distance_upper_bound=chord)
+    dist, idx = dist.reshape(len(st), k), idx.reshape(len(st), k)
     left = np.repeat(np.arange(len(st)), k)
     right = idx.ravel()
     found = (right < len(st)) & (right != left)
     li, ri = left[found], right[found]
+    # a full query whose last distance ties the k-th neighbour's may have cut the tie short (the
+    # tree returns any of the equally distant points): take every point up to that distance
+    full = (idx[:, -1] < len(st)) & (k < len(st))
+    cut = np.flatnonzero(full & (dist[:, min(k_nearest, k - 1)] >= dist[:, -1] * (1 - 1e-12)))
+    if cut.size:
+        balls = tree.query_ball_point(xyz[cut], r=dist[cut, -1] * (1 + 1e-9) + 1e-12)
+        extra_l = np.concatenate([np.full(len(b), i) for i, b in zip(cut, balls)])
+        extra_r = np.concatenate([np.asarray(b, dtype=int) for b in balls])
+        keep_rows = ~np.isin(li, cut)
+        li, ri = np.concatenate([li[keep_rows], extra_l]), np.concatenate([ri[keep_rows], extra_r])
+        mine = ri != li
+        li, ri = li[mine], ri[mine]
     d = distance_km(lat[li], lon[li], lat[ri], lon[ri])
     keep = d <= radius_km
     out = pd.DataFrame({"i": li[keep], "j": ri[keep], "d": d[keep]})

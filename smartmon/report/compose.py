@@ -91,6 +91,8 @@ def compose(inputs: ReportInputs, area: Area, period: Period, names: AdminNames)
     units = cities[cities["code"] == area.code] if area.tier == "city" else cities[in_area(cities["code"], area.prefix)]
     area_days = in_period[in_period["station_id"].isin(ids)]
     blocks = ranking_blocks(area, period, cities, counties, inputs.eval_monthly, names)
+    forecast = sec.forecast_summary(inputs.forecasts, ids, period.forecast_from)
+    area_cities = set(st_area["city_code"].dropna())
     c = Content()
     c.sections = {
         "headline": headline(area, period, units, area_days, inputs.region_daily, inputs.eval_monthly),
@@ -98,7 +100,9 @@ def compose(inputs: ReportInputs, area: Area, period: Period, names: AdminNames)
         "position": position(area, blocks),
         "worst_stations": worst_stations(area_days, period, st_names, names),
         "water": sec.water_summary(inputs.water_class, stations, ids, period),
-        "forecast": sec.forecast_summary(inputs.forecasts, ids, period.forecast_from),
+        "forecast": forecast,
+        "city_forecast": sec.city_forecast(inputs.forecast_city_daily, area_cities, forecast["issued_at"], names),
+        "skill": sec.skill_summary(inputs.forecast_skill, area_cities),
         "qc": sec.qc_summary(inputs.qc_flags, inputs.qc_screening, ids, st_names),
         "upwind": sec.upwind_summary(inputs.upwind, ids, st_names),
         "scenarios": sec.scenario_summary(inputs.scenario_results, area, stations, inputs.river_sections),

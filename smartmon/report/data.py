@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pyarrow as pa
@@ -22,6 +22,8 @@ from smartmon.beijing_time import beijing_day_bounds_utc
 from smartmon.catalog.names import (
     GOLD_AQI_DAILY,
     GOLD_EVAL_MONTHLY,
+    GOLD_FORECAST_CITY_DAILY,
+    GOLD_FORECAST_SKILL,
     GOLD_FORECASTS,
     GOLD_HEX_DAILY,
     GOLD_QC_SCREENING,
@@ -39,9 +41,10 @@ from smartmon.report.area import Area, Period
 log = logging.getLogger(__name__)
 
 # every table a report reads (the reports job declares these as its reads)
-READS = (GOLD_AQI_DAILY, GOLD_EVAL_MONTHLY, GOLD_FORECASTS, GOLD_HEX_DAILY, GOLD_QC_SCREENING, GOLD_REGION_DAILY,
-         GOLD_SCENARIO_RESULTS, GOLD_UPWIND_CANDIDATES, GOLD_WATER_CLASS, SILVER_QC_FLAGS, SILVER_RIVER_SECTIONS, SILVER_STATIONS)
+READS = (GOLD_AQI_DAILY, GOLD_EVAL_MONTHLY, GOLD_FORECASTS, GOLD_FORECAST_CITY_DAILY, GOLD_FORECAST_SKILL, GOLD_HEX_DAILY,
+         GOLD_QC_SCREENING, GOLD_REGION_DAILY, GOLD_SCENARIO_RESULTS, GOLD_UPWIND_CANDIDATES, GOLD_WATER_CLASS, SILVER_QC_FLAGS, SILVER_RIVER_SECTIONS, SILVER_STATIONS)
 
+SKILL_DAYS = 7  # the report shows the skill of the week's issues beside the forecast
 STATION_COLUMNS = ["station_id", "name", "tier", "kind", "network", "province_code", "city_code", "county_code",
                    "lat", "lon", "h3_r7", "h3_r9"]
 AQI_COLUMNS = ["station_id", "day", "aqi", "level", "category", "primary_pollutant", "exceedances", "so2", "no2", "co",
@@ -91,6 +94,8 @@ class ReportInputs:
     hex_daily: pd.DataFrame
     water_class: pd.DataFrame
     forecasts: pd.DataFrame
+    forecast_city_daily: pd.DataFrame
+    forecast_skill: pd.DataFrame
     qc_flags: pd.DataFrame
     qc_screening: pd.DataFrame
     scenario_results: pd.DataFrame
@@ -135,7 +140,16 @@ def load_inputs(reader: LakeReader, area: Area, period: Period, stations: pd.Dat
         forecasts=reader.read(GOLD_FORECASTS, ["station_id", "target", "issued_at", "horizon_h", "ts", "value",
                                                  "model_name", "model_version"],
                               _months(_with_previous([period.end.strftime("%Y-%m")]))
-                              & (ds.field("issued_at") <= pa.scalar(issue_cutoff, ts))),
+                              & (ds.field("issued_at") <= pa.scalar(issue_cutoff, ts)) & (ds.field("kind").is_null() | (ds.field("kind") != "backtest"))),
+        forecast_city_daily=reader.read(GOLD_FORECAST_CITY_DAILY, None,
+                                        _months(_with_previous([period.end.strftime("%Y-%m")]))
+                                        & (ds.field("issued_at") <= pa.scalar(issue_cutoff, ts)) & (ds.field("kind") == "nightly")),
+        # the skill of the issues of the week up to the period's end, as far as they had come true
+        forecast_skill=reader.read(GOLD_FORECAST_SKILL, None,
+                                   _months(_with_previous([period.end.strftime("%Y-%m")]))
+                                   & (ds.field("issued_at") <= pa.scalar(issue_cutoff, ts))
+                                   & (ds.field("issued_at") > pa.scalar(issue_cutoff - timedelta(days=SKILL_DAYS), ts))
+                                   & (ds.field("kind") == "nightly")),
         qc_flags=reader.read(SILVER_QC_FLAGS, ["station_id", "parameter", "ts_from", "ts_to", "rule", "level", "detail"],
                              _months(_with_previous(months)) & (ds.field("ts_from") <= pa.scalar(hi, ts))
                              & (ds.field("ts_to") > pa.scalar(lo, ts))),

@@ -133,6 +133,8 @@ def _forecast(ctx: dict) -> Section:
         s.message = f["message"]
         if f["issued_at"]:
             s.say(f"Models of that issue: {', '.join(f['models'])}.")
+        if ctx["s"]["skill"]["rows"]:
+            _skill(s, ctx["s"]["skill"])
         return s
     s.say(f"Latest issue on or before {ctx['period'].end}: {f['issued_at']} ({', '.join(f['models'])}).")
     t = dict_table(["target", "Beijing day", "area mean", "station min", "station max", "hours", "stations", "category"],
@@ -145,9 +147,36 @@ def _forecast(ctx: dict) -> Section:
     s.table(t)
     if f["message"]:
         s.say(f"Not covered: {f['message']}.")
+    if ctx["s"]["city_forecast"]:
+        t = dict_table(["city", "Beijing day", "AQI", "stations' range", "category", "primary pollutant", "stations"],
+                       ctx["s"]["city_forecast"], ["city", "day", "aqi", "range", "category", "primary", "stations"],
+                       {"aqi": num, "stations": num})
+        t.caption = ("City forecast as published (gold.forecast_city_daily): daily AQI of the city's mean forecast "
+                     "concentrations (HJ 633; SO2 and CO not forecast), range: 10th-90th percentile of its stations' AQIs")
+        s.table(t)
     if "forecast" in ctx["charts"]:
         s.image(ctx["charts"]["forecast"], "forecast area mean per hour")
+    _skill(s, ctx["s"]["skill"])
     return s
+
+
+def _skill(s: Section, k: dict) -> None:
+    """The week's skill beside the forecast (gold.forecast_skill)."""
+    if not k["rows"]:
+        s.say("Skill: no issue of the week before has come true for this area yet (gold.forecast_skill).")
+        return
+    s.say(f"Skill of the {k['issues']} issue(s) of the week before, as far as their hours have come true "
+          f"(SMAPE, lower is better; persistence and climatology on the same pairs):")
+    t = dict_table(["target", "hours ahead", "pairs", "forecast", "persistence", "climatology"], k["rows"],
+                   ["target", "block", "n", "model", "persistence", "climatology"],
+                   {"n": num, "model": lambda v: num(v, 3), "persistence": lambda v: num(v, 3),
+                    "climatology": lambda v: num(v, 3) if v is not None else ""})
+    t.caption = "gold.forecast_skill, station-hours of the area's cities"
+    s.table(t)
+    if k["levels"]:
+        lv = k["levels"]
+        s.say(f"City AQI level right on {lv['level']:.0%} of {lv['n']} city-days (persistence {lv['persistence']:.0%}); "
+              f"primary pollutant right on {lv['primary']:.0%}.")
 
 
 def _qc(ctx: dict) -> Section:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from smartmon.beijing_time import beijing_day_of
+from smartmon.forecast.metrics import HORIZON_BLOCKS, block_of
 from smartmon.report.area import Area, Period, in_area
 from smartmon.standards.aqi import category, iaqi, rule_set_for
 from smartmon.standards.water import CLASS_NAMES
@@ -84,6 +85,7 @@ def forecast_summary(fc: pd.DataFrame, ids: set[str], after: date) -> dict:
     days = [after + timedelta(days=i) for i in range(FORECAST_DAYS)]
     out: dict = {"days": [d.isoformat() for d in days], "rows": [], "hourly": pd.DataFrame(), "issued_at": None,
                  "models": [], "message": None}
+    fc = fc[fc["target"] != "aqi"] if not fc.empty else fc  # concentrations here; the AQI is the city table's
     mine = fc[fc["station_id"].isin(ids)] if not fc.empty else fc
     if mine.empty:
         n = fc["issued_at"].nunique() if not fc.empty else 0
@@ -113,6 +115,45 @@ def forecast_summary(fc: pd.DataFrame, ids: set[str], after: date) -> dict:
     missing = [d.isoformat() for d in days if d not in set(ahead["bj_day"])]
     if missing:
         out["message"] = f"beyond the {int(issue['horizon_h'].max())} h horizon of this issue: {', '.join(missing)}"
+    return out
+
+
+def city_forecast(city: pd.DataFrame, cities: set[str], issued_at: str | None, names) -> list[dict]:
+    """The area's cities in gold.forecast_city_daily of the issue the forecast section shows:
+    per city and Beijing day the AQI, its range over the city's stations, level and primary
+    pollutant, as the public city forecasts give them."""
+    if city.empty or issued_at is None:
+        return []
+    issue = pd.Timestamp(issued_at.removesuffix(" UTC"), tz="UTC")
+    mine = city[city["city_code"].isin(cities) & (pd.to_datetime(city["issued_at"], utc=True) == issue)]
+    return [{"city": names.name(r.city_code), "day": pd.Timestamp(r.day).date().isoformat(), "aqi": r.aqi,
+             "range": f"{r.aqi_p10:.0f}-{r.aqi_p90:.0f}" if pd.notna(r.aqi_p10) else "", "category": r.category,
+             "primary": r.primary_pollutant or "", "stations": r.n_stations}
+            for r in mine.sort_values(["city_code", "day"]).itertuples()]
+
+
+def skill_summary(skill: pd.DataFrame, cities: set[str]) -> dict:
+    """The week's issues scored as far as they have come true, for the area's cities: SMAPE of
+    the forecast, persistence and climatology per target and horizon block (n-weighted over the
+    gold.forecast_skill rows), and the city-day AQI level and primary-pollutant accuracy."""
+    out: dict = {"rows": [], "issues": 0, "levels": None}
+    mine = skill[skill["city_code"].isin(cities)] if not skill.empty else skill
+    if mine.empty:
+        return out
+    out["issues"] = int(mine["issued_at"].nunique())
+    hours = mine[mine["grain"] == "station_hour"].assign(block=lambda d: d["horizon_h"].map(block_of))
+    for (target, block), g in hours.groupby(["target", "block"]):
+        n = g["n"].sum()
+        wc = g["n_climatology"].sum()
+        clim = (g["climatology_smape"] * g["n_climatology"]).sum() / wc if wc else None
+        out["rows"].append({"target": target, "block": block, "n": int(n), "model": (g["smape"] * g["n"]).sum() / n,
+                            "persistence": (g["persistence_smape"] * g["n"]).sum() / n, "climatology": clim})
+    order = {b: i for i, b in enumerate(f"{lo}-{hi}" for lo, hi in HORIZON_BLOCKS)}
+    out["rows"].sort(key=lambda r: (r["target"], order[r["block"]]))
+    days = mine[mine["grain"] == "city_day"]
+    if not days.empty:
+        out["levels"] = {"n": len(days), "level": float(days["level_hit"].mean()),
+                         "persistence": float(days["persistence_level_hit"].mean()), "primary": float(days["primary_hit"].mean())}
     return out
 
 

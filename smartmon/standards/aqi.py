@@ -74,7 +74,7 @@ def rule_set_for(day: date | datetime) -> str:
 def round_concentration(value: float, pollutant: str) -> float:
     """GB/T 8170 rounding (round half to even): whole ug/m3, CO to 0.1 mg/m3."""
     q = Decimal("0.1") if pollutant.startswith("co") else Decimal(1)
-    return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_EVEN))
+    return float(Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_EVEN))  # float(): numpy scalars repr as np.float64(...)
 
 
 def iaqi(conc: float | None, table: str, rule_set: str = HJ633_2012) -> int | None:
@@ -148,17 +148,17 @@ def daily_aqi(conc: dict[str, float | None], rule_set: str = HJ633_2012) -> Hour
     return HourlyAqi(aqi, out, primary)
 
 
-def combine(iaqis: Mapping[str, int | None], rule_set: str) -> tuple[int | None, str | None]:
+def combine(iaqis: Mapping[str, int | None], rule_set: str, partial_rule: bool = True) -> tuple[int | None, str | None]:
     """(AQI, primary pollutants) from the IAQIs by the combination rule above (None = missing).
 
     The plain-Python twin of combine_columns(), kept beside it so both read the same constants;
-    primary pollutants are listed in the order of `iaqis`."""
+    primary pollutants are listed in the order of `iaqis`. partial_rule: as in combine_columns."""
     present = {k: v for k, v in iaqis.items() if v is not None}
     if not present:
         return None, None
     aqi = max(present.values())
     n_core = sum(1 for k in CORE_POLLUTANTS if iaqis.get(k) is not None)
-    if rule_set == HJ633_2026 and n_core < len(CORE_POLLUTANTS) and aqi <= PARTIAL_PUBLISH_ABOVE:
+    if partial_rule and rule_set == HJ633_2026 and n_core < len(CORE_POLLUTANTS) and aqi <= PARTIAL_PUBLISH_ABOVE:
         return None, None
     primary = ",".join(DISPLAY[k] for k, v in present.items() if v == aqi) if aqi > PRIMARY_ABOVE else None
     return aqi, primary
@@ -197,11 +197,16 @@ class AqiColumns:
     primary_pollutant: Column
 
 
-def combine_columns(iaqis: Mapping[str, Column], rule_set: Column, aqi_stored_as: str | None = None) -> AqiColumns:
+def combine_columns(iaqis: Mapping[str, Column], rule_set: Column, aqi_stored_as: str | None = None,
+                    partial_rule: bool = True) -> AqiColumns:
     """combine() as Spark expressions over IAQI columns (key -> column, at least two; a core
     pollutant left out counts as missing) for a rule-set column; primary pollutants are listed in
     the order of `iaqis`. One definition for every Spark product, so the hourly and daily AQI
     cannot apply different rules.
+
+    partial_rule: apply HJ 633-2026 5.3 (no AQI at or below 100 with a core pollutant missing).
+    It is about measurements that failed; the forecasts never carry SO2 and CO (not forecast:
+    they are almost never the primary pollutant), so their AQI is combined without it.
 
     aqi_stored_as: the column the caller stores `aqi` under before `primary_pollutant`; the
     primary test then reads that column instead of repeating the AQI expression once per
@@ -209,6 +214,8 @@ def combine_columns(iaqis: Mapping[str, Column], rule_set: Column, aqi_stored_as
     n = sum((iaqis[k].isNotNull().cast("int") for k in CORE_POLLUTANTS if k in iaqis), F.lit(0))
     top = F.greatest(*iaqis.values())
     partial = (rule_set == F.lit(HJ633_2026)) & (n < F.lit(len(CORE_POLLUTANTS))) & (top <= F.lit(PARTIAL_PUBLISH_ABOVE))
+    if not partial_rule:
+        partial = F.lit(False)
     aqi = F.when(partial, F.lit(None)).otherwise(top).cast("int")
     ref = F.col(aqi_stored_as) if aqi_stored_as else aqi
     primary = F.concat_ws(",", *[F.when(c == ref, F.lit(DISPLAY[k])) for k, c in iaqis.items()])

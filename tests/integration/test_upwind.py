@@ -85,3 +85,29 @@ def test_emission_sources_ranked_with_their_planted_anomaly(lake, kdd_april, sim
     normal = others[others["residence_h"] > 0]
     if me["residence_h"] > 0 and len(normal):
         assert total > (normal["score"] / normal["residence_h"]).max()
+
+
+def test_kdd_air_stations_get_the_grid_weather_around_them_hour_by_hour(lake, kdd_april):
+    """features.air_forecast.weather_for: a KDD Cup air station measures no weather; it gets the
+    inverse-distance mean of the grid points within 25 km, each hour from that hour's values only."""
+    import math
+
+    from pyspark.sql import functions as F
+
+    from features import air_forecast
+    from smartmon.geo.idw import idw_weights
+
+    stations = lake.read("silver.stations").where("station_id = 'dongsi_aq'").select("station_id", "lat", "lon")
+    meteo = lake.read("silver.meteo_hourly").where(F.col("ts").between(*EPISODE))
+    got = air_forecast.weather_for(meteo, stations, air_forecast.weather_sources(lake)).where("temp_c IS NOT NULL").collect()
+    assert len(got) >= 20 and {r.station_id for r in got} == {"dongsi_aq"}
+    have = {r[0] for r in meteo.select("station_id").distinct().collect()}
+    points = [(r.station_id, r.lat, r.lon) for r in air_forecast.weather_sources(lake).collect() if r.station_id in have]
+    st = stations.first()
+    weights = {s: w for _, s, w in idw_weights([(st.station_id, st.lat, st.lon)], points)}
+    assert len(weights) == 4 and all(s.startswith("beijing_grid_") for s in weights)
+    for row in got[:5]:
+        at = {r.station_id: r.temp_c for r in meteo.where((F.col("ts") == F.lit(row.ts)) & F.col("station_id").isin(*weights)).collect()
+              if r.temp_c is not None}
+        expected = sum(weights[s] * v for s, v in at.items()) / sum(weights[s] for s in at)
+        assert math.isclose(row.temp_c, expected, rel_tol=1e-9)

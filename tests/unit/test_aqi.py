@@ -11,6 +11,7 @@ from smartmon.standards.aqi import (
     IAQI_LEVELS,
     RULE_SETS,
     category,
+    combine,
     hourly_aqi,
     iaqi,
     round_concentration,
@@ -75,6 +76,14 @@ def test_2026_missing_pollutant_publishes_only_above_100():
     assert hourly_aqi(some, HJ633_2012).aqi == iaqi(40, "pm10_24h")
     assert hourly_aqi(some, HJ633_2026).aqi is None
     assert hourly_aqi(dict(some, pm10=300), HJ633_2026).aqi == iaqi(300, "pm10_24h", HJ633_2026)
+
+
+def test_forecasts_combine_without_the_partial_rule():
+    """A forecast has no SO2 and CO: the 2026 partial rule (failed measurements) does not hide its AQI."""
+    forecast = {"no2": iaqi(20, "no2_1h"), "o3": iaqi(60, "o3_1h"), "pm10": iaqi(40, "pm10_24h"), "pm25": iaqi(30, "pm25_24h")}
+    assert combine(forecast, HJ633_2026) == (None, None)
+    assert combine(forecast, HJ633_2026, partial_rule=False) == (max(forecast.values()), None) == (43, None)
+    assert combine(forecast, HJ633_2012) == combine(forecast, HJ633_2012, partial_rule=False)
 
 
 def test_primary_pollutants_ties_and_categories():

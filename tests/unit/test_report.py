@@ -246,6 +246,28 @@ def test_forecast_summary_says_plainly_what_it_lacks(issued, stations, days_cove
         assert out["rows"][1]["hours"] == 8 and out["rows"][1]["category"] is None
 
 
+def test_skill_summary_reaggregates_the_rows_by_n_per_block_and_counts_city_day_hits():
+    base = {"issued_at": pd.Timestamp("2019-01-15 16:00"), "kind": "nightly", "network": "cnemc", "lead_days": 1}
+    rows = pd.DataFrame([
+        {**base, "grain": "station_hour", "target": "pm25", "horizon_h": 1, "city_code": "110100", "n": 30,
+         "smape": 0.1, "persistence_smape": 0.2, "climatology_smape": 0.5, "n_climatology": 30},
+        {**base, "grain": "station_hour", "target": "pm25", "horizon_h": 3, "city_code": "110100", "n": 10,
+         "smape": 0.3, "persistence_smape": 0.2, "climatology_smape": None, "n_climatology": 0},
+        {**base, "grain": "station_hour", "target": "pm25", "horizon_h": 30, "city_code": "110100", "n": 5,
+         "smape": 0.4, "persistence_smape": 0.5, "climatology_smape": 0.6, "n_climatology": 5},
+        {**base, "grain": "station_hour", "target": "pm25", "horizon_h": 1, "city_code": "999999", "n": 99,
+         "smape": 0.9, "persistence_smape": 0.9, "climatology_smape": 0.9, "n_climatology": 99},
+        *({**base, "grain": "city_day", "target": "aqi", "horizon_h": 24 * k, "city_code": "110100", "n": 1,
+           "level_hit": hit, "persistence_level_hit": 0, "primary_hit": 1} for k, hit in ((1, 1), (2, 1), (3, 0))),
+    ])
+    out = sec.skill_summary(rows, {"110100"})
+    assert out["issues"] == 1 and [(r["target"], r["block"], r["n"]) for r in out["rows"]] == [("pm25", "1-3", 40), ("pm25", "25-48", 5)]
+    first = out["rows"][0]
+    assert first["model"] == pytest.approx(0.15) and first["persistence"] == pytest.approx(0.2) and first["climatology"] == pytest.approx(0.5)
+    assert out["levels"] == {"n": 3, "level": pytest.approx(2 / 3), "persistence": 0.0, "primary": 1.0}
+    assert sec.skill_summary(rows, {"000000"}) == {"rows": [], "issues": 0, "levels": None}
+
+
 def test_qc_summary_counts_by_rule_and_level_inside_the_area():
     t = pd.Timestamp("2019-01-15 03:00", tz="UTC")
     flags = pd.DataFrame({"station_id": ["S1", "S1", "S2", "X9"], "parameter": ["pm25", "o3", "pm10", "pm25"],
@@ -353,6 +375,14 @@ def make_lake(root: Path) -> Path:
     issued = datetime(2019, 1, 15, tzinfo=UTC)
     fc = _forecast_rows(issued, 48).assign(month="2019-01")
     write_table(root, "gold.forecasts", fc.to_dict("records"))
+    write_table(root, "gold.forecast_city_daily", [
+        {"city_code": "130100", "issued_at": issued, "kind": "nightly", "day": date(2019, 1, 16), "lead_days": 1,
+         "month": "2019-01", "pm25": 80.0, "aqi": 106, "aqi_p10": 98.0, "aqi_p90": 112.0, "level": 3, "category": "轻度污染",
+         "primary_pollutant": "PM2.5", "n_stations": 2}])
+    write_table(root, "gold.forecast_skill", [
+        {"grain": "station_hour", "issued_at": issued - timedelta(days=d), "kind": "nightly", "target": "pm25", "horizon_h": 2,
+         "lead_days": 1, "network": "cnemc", "city_code": "130100", "month": "2019-01", "n": 10, "smape": 0.2,
+         "persistence_smape": 0.25, "climatology_smape": 0.5, "n_climatology": 10} for d in (1, 2)])
     t = datetime(2019, 1, 15, 3, tzinfo=UTC)
     write_table(root, "silver.qc_flags", [
         {"station_id": sid, "parameter": "pm25", "ts_from": t, "ts_to": t + timedelta(hours=h), "month": "2019-01",
@@ -406,6 +436,8 @@ def test_province_day_report_from_a_small_lake(small_lake: Path, tmp_path: Path)
     assert "0 of 1 sections meet their target class" in md and "| W1 | 滹沱河断面 | IV | 3 | no | nh3n |" in md
     assert "| pm25 | 2019-01-16 | 80.0 | 80.0 | 80.0 | 24 | 1 | 轻度污染 |" in md
     assert "beyond the 48 h horizon of this issue: 2019-01-18" in md
+    assert "| 石家庄市 | 2019-01-16 | 106 | 98-112 | 轻度污染 | PM2.5 | 2 |" in md
+    assert "Skill of the 2 issue(s) of the week before" in md and "| pm25 | 1-3 | 20 | 0.200 | 0.250 | 0.500 |" in md
     assert "2 QC flags on 2 stations overlap the period: 1 ERROR" in md and "| range | 1 | 0 | 0 | 1 |" in md
     assert "1 with a score >= 1 (worth a look): drop 1" in md
     scenarios = md.split("## 7.")[1].split("## 8.")[0]
