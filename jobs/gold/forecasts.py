@@ -50,7 +50,8 @@ from smartmon.registry import CHAMPION, model_name
 log = logging.getLogger(__name__)
 INPUT_COLUMNS = ["station_id", "issued_at", "ts", *feature_columns(), "horizon_h", "target_hod", *[f"clim_{t}" for t in CLIM_TARGETS]]
 OUT_SCHEMA = ("station_id string, target string, issued_at timestamp, horizon_h int, ts timestamp, value double, "
-              "model_name string, model_version string, month string, trained_until timestamp, kind string")
+              "model_name string, model_version string, month string, trained_until timestamp, kind string, "
+              "iaqi int, primary_pollutant string, level int")  # the last three: published issues (forecast_aqi)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def predict(rows: DataFrame, served: list[Served], kind: str) -> DataFrame:
                     "horizon_h": pdf["horizon_h"].astype("int32"), "ts": pdf["ts"],
                     "value": s.model.predict(None, design(pdf, s.target)), "model_name": s.name, "model_version": s.version,
                     "month": pdf["issued_at"].dt.strftime("%Y-%m"), "trained_until": s.trained_until, "kind": kind,
+                    "iaqi": None, "primary_pollutant": None, "level": None,
                 })
 
     return rows.select(*INPUT_COLUMNS).mapInPandas(batches, OUT_SCHEMA)
