@@ -31,7 +31,6 @@ from features.air_forecast import HORIZONS_NIGHTLY, MIN_HISTORY_DAYS, issue_time
 from smartmon.catalog.features import NATIONAL_TARGETS
 from smartmon.catalog.names import GOLD_FORECAST_SKILL
 from smartmon.errors import InputError
-from smartmon.forecast.metrics import HORIZON_BLOCKS
 from smartmon.io import Lake
 from smartmon.registry import model_name
 
@@ -92,20 +91,15 @@ def run(lake: Lake, first: date, last: date, retrain: str = "weekly", cfg: nf.Co
 def scores(lake: Lake, issues: list[datetime]) -> dict:
     """The backtest's skill from gold.forecast_skill: SMAPE per target and horizon block of the
     forecast, persistence and climatology (n-weighted), and the city-day level accuracy."""
+    from jobs.gold.forecast_skill import block_column, weighted
+
     skill = lake.read(GOLD_FORECAST_SKILL).where((F.col("kind") == KIND) & F.col("issued_at").isin([F.lit(i) for i in issues]))
-    block = None
-    for lo, hi in reversed(HORIZON_BLOCKS):
-        cond = F.col("horizon_h").between(lo, hi)
-        block = F.when(cond, F.lit(f"{lo}-{hi}")) if block is None else F.when(cond, F.lit(f"{lo}-{hi}")).otherwise(block)
-    w = lambda c: (F.sum(F.col(c) * F.col("n")) / F.sum("n")).alias(c)  # noqa: E731
-    table = (skill.where("grain = 'station_hour'").withColumn("block", block).groupBy("target", "block")
-             .agg(F.sum("n").alias("n"), w("smape"), w("persistence_smape"),
-                  (F.sum(F.col("climatology_smape") * F.col("n_climatology")) / F.sum("n_climatology")).alias("climatology_smape"))
+    table = (weighted(skill.where("grain = 'station_hour'").withColumn("block", block_column(F.col("horizon_h"))), "target", "block")
              .orderBy("target", F.split("block", "-")[0].cast("int")).collect())
     cities = (skill.where("grain = 'city_day'").groupBy("lead_days")
               .agg(F.count("*").alias("n"), F.avg("level_hit").alias("level"), F.avg("persistence_level_hit").alias("persistence"),
                    F.avg("primary_hit").alias("primary")).orderBy("lead_days").collect())
-    return {"blocks": [r.asDict() for r in table], "city_days": [r.asDict() for r in cities]}
+    return {"blocks": [{k: r[k] for k in ("target", "block", "n", "smape", "persistence_smape", "climatology_smape")} for r in table], "city_days": [r.asDict() for r in cities]}
 
 
 def summary(result: dict) -> str:

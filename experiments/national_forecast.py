@@ -268,10 +268,12 @@ def newest_trained(targets: tuple[str, ...] = NATIONAL_TARGETS) -> dict[str, dat
     return out
 
 
-def due(day: date, targets: tuple[str, ...] = NATIONAL_TARGETS) -> list[str]:
+def due(day: date, targets: tuple[str, ...] = NATIONAL_TARGETS, newest: dict[str, datetime | None] | None = None) -> list[str]:
     """Targets to train for run date D: those whose newest model (champion or challenger) was
-    trained more than RETRAIN_AFTER before D's issue, or that have none (a weekly retrain)."""
-    return [t for t, newest in newest_trained(targets).items() if newest is None or issue_time(day) - newest > RETRAIN_AFTER]
+    trained more than RETRAIN_AFTER before D's issue, or that have none (a weekly retrain).
+    newest: newest_trained(targets) when the caller already has it."""
+    newest = newest if newest is not None else newest_trained(targets)
+    return [t for t in targets if newest.get(t) is None or issue_time(day) - newest[t] > RETRAIN_AFTER]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,18 +73,16 @@ def skill_lines(lake: Lake, before: object) -> list[str]:
 
     if not lake.exists(GOLD_FORECAST_SKILL):
         return []
-    n = F.col("n")
-    rows = (lake.read(GOLD_FORECAST_SKILL)
-            .where((F.col("grain") == "station_hour") & (F.col("kind") == "nightly") & (F.col("horizon_h") <= 48)
-                   & (F.col("issued_at") < F.lit(before)) & (F.col("issued_at") >= F.lit(before - timedelta(days=7))))
-            .groupBy("target").agg(F.countDistinct("issued_at").alias("issues"), F.sum(n).alias("pairs"),
-                                   (F.sum(F.col("smape") * n) / F.sum(n)).alias("model"),
-                                   (F.sum(F.col("persistence_smape") * n) / F.sum(n)).alias("persistence"))
-            .orderBy("target").collect())
+    from jobs.gold.forecast_skill import weighted
+
+    rows = weighted(lake.read(GOLD_FORECAST_SKILL)
+                    .where((F.col("grain") == "station_hour") & (F.col("kind") == "nightly") & (F.col("horizon_h") <= 48)
+                           & (F.col("issued_at") < F.lit(before)) & (F.col("issued_at") >= F.lit(before - timedelta(days=7)))),
+                    "target").orderBy("target").collect()
     if not rows:
         return []
     return ["skill of the week's issues so far, SMAPE 1-48 h (gold.forecast_skill): " + "; ".join(
-        f"{r.target} {r.model:.3f} vs persistence {r.persistence:.3f}" for r in rows)]
+        f"{r.target} {r.smape:.3f} vs persistence {r.persistence_smape:.3f}" for r in rows)]
 
 
 def print_lake_summary(lake: Lake) -> None:

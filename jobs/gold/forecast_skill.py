@@ -45,6 +45,7 @@ from smartmon.catalog.names import (
     SILVER_STATIONS,
 )
 from smartmon.changes import DayWindow
+from smartmon.forecast.metrics import HORIZON_BLOCKS
 from smartmon.io import Lake
 from smartmon.jobspec import Job, Scope
 
@@ -55,10 +56,31 @@ KINDS = ("nightly", "backtest")
 PERSISTENCE_HOURS = 24
 
 
-def observed_hourly(valid: DataFrame) -> DataFrame:
-    """Valid hourly values -> (station_id, ts, target, observed) for every scored target."""
+def weighted(skill: DataFrame, *by: str | Column) -> DataFrame:
+    """gold.forecast_skill rows re-aggregated per `by`: issues, pairs (n) and the n-weighted SMAPE
+    of the forecast, persistence and (over its own pairs) the climatology: the one way every
+    reader (the retrain check, the nightly summary, the backtest) rolls the rows up."""
+    n = F.col("n")
+    return skill.groupBy(*by).agg(
+        F.countDistinct("issued_at").alias("issues"), F.min("issued_at").alias("first"), F.sum(n).alias("n"),
+        (F.sum(F.col("smape") * n) / F.sum(n)).alias("smape"),
+        (F.sum(F.col("persistence_smape") * n) / F.sum(n)).alias("persistence_smape"),
+        (F.sum(F.col("climatology_smape") * F.col("n_climatology")) / F.sum("n_climatology")).alias("climatology_smape"))
+
+
+def block_column(h: Column) -> Column:
+    """'lo-hi' of the horizon block (smartmon.forecast.metrics.HORIZON_BLOCKS) as a Spark expression."""
+    out = F.lit(None).cast("string")
+    for lo, hi in reversed(HORIZON_BLOCKS):
+        out = F.when(h.between(lo, hi), F.lit(f"{lo}-{hi}")).otherwise(out)
+    return out
+
+
+def observed_hourly(valid: DataFrame, moving: DataFrame) -> DataFrame:
+    """Valid hourly values and their moving_frame -> (station_id, ts, target, observed) for every
+    scored target."""
     aqi = aqi_hourly(valid).select("station_id", "ts", F.col("aqi").cast("double").alias("aqi"))
-    moving = moving_frame(valid).select("station_id", "ts", F.col("o3_8h").cast("double").alias("o3_8h"))
+    moving = moving.select("station_id", "ts", F.col("o3_8h").cast("double").alias("o3_8h"))
     wide = (valid.select("station_id", "ts", *POLLUTANT_TARGETS).join(moving, ["station_id", "ts"], "left")
             .join(aqi, ["station_id", "ts"], "left"))
     long = wide.select("station_id", "ts", F.explode(F.array(*[
@@ -116,10 +138,10 @@ def station_hour_skill(paired: DataFrame, stations: DataFrame) -> DataFrame:
             .withColumn("month", F.date_format("issued_at", "yyyy-MM")))
 
 
-def observed_city_days(valid: DataFrame, forecast_stations: DataFrame, stations: DataFrame) -> DataFrame:
+def observed_city_days(valid: DataFrame, moving: DataFrame, forecast_stations: DataFrame, stations: DataFrame) -> DataFrame:
     """The observed daily AQI per issue's city and Beijing day, from the daily values of the
     stations that issue forecast in the city (all six pollutants, as published)."""
-    days = daily_values(valid, moving_frame(valid))
+    days = daily_values(valid, moving)
     cities = (forecast_stations.join(stations.select("station_id", "city_code").where(F.col("city_code").isNotNull()), "station_id")
               .join(days, "station_id"))
     means = ["so2", "no2", "co", "pm10", "pm25", "o3_1h_max", "o3_8h_max"]
@@ -172,13 +194,14 @@ def score(lake: Lake, issued: list[datetime], kinds: tuple[str, ...] = KINDS, un
         stations = lake.read(SILVER_STATIONS)
         clim = (lake.read(FEATURES_AIR_CLIMATOLOGY).where(F.col("month").isin(*months))
                 .where(F.col("day").isin([F.lit(i.date()) for i in issued])))
-        hourly = station_hour_skill(pairs(fc, observed_hourly(valid), clim), stations)
+        moving = moving_frame(valid)  # observed O3-8h and daily maxima: one window pass for both
+        hourly = station_hour_skill(pairs(fc, observed_hourly(valid, moving), clim), stations)
         rows = hourly
         if lake.exists(GOLD_FORECAST_CITY_DAILY):
             cf = lake.read(GOLD_FORECAST_CITY_DAILY).where(F.col("month").isin(*months) & F.col("kind").isin(*kinds)
                                                           & F.col("issued_at").isin([F.lit(i) for i in issued]))
             who = fc.where(F.col("target") == "pm25").select("station_id", "issued_at", "kind").distinct()
-            rows = rows.unionByName(city_day_skill(cf, observed_city_days(valid, who, stations)), allowMissingColumns=True)
+            rows = rows.unionByName(city_day_skill(cf, observed_city_days(valid, moving, who, stations)), allowMissingColumns=True)
         n = lake.merge(rows, GOLD_FORECAST_SKILL, within={"month": months}).rows_written
     finally:
         valid.unpersist()

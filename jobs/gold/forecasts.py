@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 
 from features.air_forecast import HORIZONS_NIGHTLY, ISSUE_HOUR_UTC, MIN_HISTORY_DAYS, horizon_rows, issue_time
 from jobs.gold.forecast_aqi import POLLUTANT_TARGETS, city_days, hourly_products
+from jobs.gold.forecast_skill import weighted
 from smartmon.catalog.features import CLIM_TARGETS, NATIONAL_TARGETS, feature_columns
 from smartmon.catalog.names import (
     FEATURES_AIR_CLIMATOLOGY,
@@ -194,15 +195,10 @@ def recent_skill(lake: Lake, day: date, targets: tuple[str, ...]) -> list[Recent
     if not lake.exists(GOLD_FORECAST_SKILL):
         return []
     lo, hi = issue_time(day - timedelta(days=SKILL_DAYS)), issue_time(day - timedelta(days=1))
-    n = F.col("n")
-    rows = (lake.read(GOLD_FORECAST_SKILL)
-            .where((F.col("grain") == "station_hour") & (F.col("kind") == "nightly") & F.col("issued_at").between(lo, hi)
-                   & F.col("target").isin(*targets) & (F.col("horizon_h") <= SKILL_HORIZON_H))
-            .groupBy("target").agg(F.countDistinct("issued_at").alias("issues"), F.min("issued_at").alias("first"),
-                                   (F.sum(F.col("smape") * n) / F.sum(n)).alias("model"),
-                                   (F.sum(F.col("persistence_smape") * n) / F.sum(n)).alias("persistence"))
-            .collect())
-    return [RecentSkill(r.target, r.issues, r["first"], r.model, r.persistence) for r in rows]
+    rows = weighted(lake.read(GOLD_FORECAST_SKILL)
+                    .where((F.col("grain") == "station_hour") & (F.col("kind") == "nightly") & F.col("issued_at").between(lo, hi)
+                           & F.col("target").isin(*targets) & (F.col("horizon_h") <= SKILL_HORIZON_H)), "target").collect()
+    return [RecentSkill(r.target, r.issues, r["first"], r.smape, r.persistence_smape) for r in rows]
 
 
 def retrain(lake: Lake, day: date) -> dict[str, int]:
@@ -211,7 +207,7 @@ def retrain(lake: Lake, day: date) -> dict[str, int]:
     from experiments import national_forecast as nf
 
     newest = nf.newest_trained(NATIONAL_TARGETS)
-    weekly = nf.due(day)
+    weekly = nf.due(day, newest=newest)
     behind = [t for t in lagging(recent_skill(lake, day, NATIONAL_TARGETS), newest) if t not in weekly]
     targets = tuple(t for t in NATIONAL_TARGETS if t in {*weekly, *behind})
     if not targets:
