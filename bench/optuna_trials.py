@@ -20,7 +20,7 @@ DEFAULT_ARGS = (12, 100_000)
 
 def main(trials: int, rows: int) -> None:
     from experiments.control_forecast import Config, split, training_frame
-    from experiments.control_tuning import tune_target, validation_split
+    from experiments.tuning import tune_target, validation_split
     from smartmon.io import Lake
     from smartmon.ray_session import get_ray
     from smartmon.spark import get_spark

@@ -120,8 +120,8 @@ def _fit_block(train: pd.DataFrame, target: str, block: tuple[int, int], params:
 
 
 def tune(train: pd.DataFrame, cfg: Config) -> dict[str, object]:
-    """Optuna through Ray Tune per target (experiments.control_tuning); TuneResult per target."""
-    from experiments.control_tuning import tune_target, validation_split
+    """Optuna through Ray Tune per target (experiments.tuning); TuneResult per target."""
+    from experiments.tuning import tune_target, validation_split
 
     out = {}
     span = (train["issued_at"].max() - train["issued_at"].min()).days

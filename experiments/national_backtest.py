@@ -122,12 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last issue day (Beijing)")
     p.add_argument("--retrain", default="weekly", choices=sorted(RETRAIN_EVERY))
     p.add_argument("--targets", default=",".join(NATIONAL_TARGETS))
+    p.add_argument("--tune-trials", type=int, default=nf.Config.tune_trials, help="Optuna trials per target and retrain (0: fixed parameters)")
     p.add_argument("--smoke-test", action="store_true", help="few rows and small models: for CI")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname).1s %(name)s: %(message)s", datefmt="%H:%M:%S")
     from smartmon.spark import get_spark
 
-    cfg = nf.Config(targets=tuple(args.targets.split(",")))
+    cfg = nf.Config(targets=tuple(args.targets.split(",")), tune_trials=args.tune_trials)
     if args.smoke_test:
         cfg = nf.smoke(cfg)
     print(summary(run(Lake(get_spark()), args.first, args.last, args.retrain, cfg)))

@@ -1,23 +1,26 @@
 """The national forecaster: one LightGBM model per target (PM2.5, PM10, O3, NO2), pooled over every
 station of every network with at least 7 days of data, horizons 1-72 h from the nightly's issue
 (16:00 UTC, the end of the Beijing day), predicting the change from the latest value
-(smartmon.forecast.national).
+(smartmon.forecast.national), its LightGBM parameters tuned per target by Optuna through Ray Tune
+(experiments.tuning) on the last training issues before the blend's.
 
 Trained for a run date D on the issues of the days before it only: the holdout is the last
 `holdout_days` issues before D, scored on the hours observed by D's issue; the training issues
 come before the holdout and their targets stop at the holdout's first issue, so nothing the
-holdout scores was seen. Targets are fitted as Ray tasks in parallel; scored per horizon block
+holdout scores was seen; the tuning validates on the last training issues before the blend's,
+with its fit rows' targets stopping at their first issue. Targets are fitted as Ray tasks in parallel; scored per horizon block
 against persistence (the latest value) and the 30-day climatology on the same pairs; tracked in
 MLflow (experiment `smartmon-national`); registered as smartmon.national.<target>, tagged with
 `trained_until` (the last hour a training target came from), and promoted to champion by the gate.
 
-    python -m experiments.national_forecast --date 2019-01-31 [--smoke-test] [--targets pm25,o3]
+    python -m experiments.national_forecast --date 2019-01-31 [--smoke-test] [--targets pm25,o3] [--tune-trials N]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -56,7 +59,10 @@ class Config:
     blend_days: int = 3  # the last training issues, kept from the booster to learn the blend with persistence
     max_rows: int = 300_000  # training rows (issue x station x horizon), sampled
     max_holdout_rows: int = 200_000
-    params: dict = field(default_factory=lambda: dict(PARAMS))
+    params: dict = field(default_factory=lambda: dict(PARAMS))  # untuned, or where tuning is off
+    tune_trials: int = 6  # Optuna trials per target (experiments.tuning); 0 keeps `params`
+    tune_days: int = 3  # validation issues of the tuning: the last before the blend's
+    tune_rows: int = 60_000  # fit rows per trial (sampled; validation a quarter of it)
     register: bool = True
 
     def __post_init__(self) -> None:
@@ -65,10 +71,18 @@ class Config:
                              f"keeps {TRAINING_ISSUES - 1} issues before the run date (features.air_forecast.TRAINING_ISSUES)")
 
 
+def nightly_tune_trials() -> int:
+    """$SMARTMON_TUNE_TRIALS: the Optuna trials per target of the nightly's retrain (`make demo`
+    sets a demo's budget), Config.tune_trials otherwise."""
+    value = os.environ.get("SMARTMON_TUNE_TRIALS")
+    return int(value) if value else Config.tune_trials
+
+
 def smoke(cfg: Config) -> Config:
     """CI settings: every step runs on a few thousand rows and small models, in seconds."""
     cfg.params, cfg.max_rows, cfg.max_holdout_rows = dict(SMOKE_PARAMS), 20_000, 20_000
     cfg.train_days, cfg.holdout_days, cfg.blend_days = min(cfg.train_days, 10), min(cfg.holdout_days, 2), 2
+    cfg.tune_trials, cfg.tune_days, cfg.tune_rows = min(cfg.tune_trials, 2), 2, 5_000
     return cfg
 
 
@@ -135,15 +149,49 @@ def _fit(train: pd.DataFrame, target: str, params: dict, columns: list[str], ble
     return target, ChangeForecaster(target, columns, model.booster_, weights), int(keep.sum()), len(late)
 
 
-def train_on_ray(train: pd.DataFrame, cfg: Config) -> dict[str, ChangeForecaster]:
-    """One Ray task per target (one CPU each, LightGBM single-threaded inside)."""
+def _blend_from(train: pd.DataFrame, cfg: Config) -> datetime:
+    """The first of the training issues kept from the booster to learn the blend."""
+    return train["issued_at"].max() - timedelta(days=cfg.blend_days - 1)
+
+
+def tuning_split(train: pd.DataFrame, target: str, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fit, validation) rows of one target's tuning, from the booster's training rows: validation
+    = its last `tune_days` issues (targets up to the blend's first issue), fit = the issues before
+    them with targets up to the first of them; sampled to tune_rows and a quarter of it. The
+    blend's issues (and the holdout, not in `train`) are never seen."""
+    blend_from = _blend_from(train, cfg)
+    cut = blend_from - timedelta(days=cfg.tune_days)
+    rows = train[train[f"actual_{target}"].notna()]
+    fit = rows[(rows["issued_at"] < cut) & (rows["ts"] <= cut)]
+    valid = rows[(rows["issued_at"] >= cut) & (rows["issued_at"] < blend_from) & (rows["ts"] <= blend_from)]
+    if fit.empty or valid.empty:
+        raise InputError(f"tuning the national {target} model: {len(fit)} fit and {len(valid)} validation rows "
+                         f"(issues before {cut:%Y-%m-%d %H:%M}, and from it to {blend_from:%Y-%m-%d %H:%M})")
+    return (fit.sample(n=min(len(fit), cfg.tune_rows), random_state=0),
+            valid.sample(n=min(len(valid), max(cfg.tune_rows // 4, 1)), random_state=0))
+
+
+def tune(train: pd.DataFrame, cfg: Config) -> dict[str, object]:
+    """Per target, Optuna trials through Ray Tune (experiments.tuning) on `tuning_split`'s rows,
+    scored as the change model serves (latest value + change). TuneResult per target."""
+    from experiments.tuning import change_problem
+    from experiments.tuning import tune as search
+
+    return {t: search(change_problem(*tuning_split(train, t, cfg), t, model_columns()), cfg.tune_trials, SCENARIO)
+            for t in cfg.targets}
+
+
+def train_on_ray(train: pd.DataFrame, cfg: Config, params: dict[str, dict] | None = None) -> dict[str, ChangeForecaster]:
+    """One Ray task per target (one CPU each, LightGBM single-threaded inside); `params` per
+    target (tuned), else cfg.params."""
     from smartmon.ray_session import get_ray
 
     ray = get_ray()
     fit = ray.remote(num_cpus=1)(_fit)
     ref = ray.put(train)
-    blend_from = train["issued_at"].max() - timedelta(days=cfg.blend_days - 1)
-    pending = [fit.remote(ref, t, cfg.params, model_columns(), blend_from) for t in cfg.targets]
+    blend_from = _blend_from(train, cfg)
+    params = params or {}
+    pending = [fit.remote(ref, t, params.get(t, cfg.params), model_columns(), blend_from) for t in cfg.targets]
     out = {}
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
@@ -216,7 +264,9 @@ def run(lake: Lake, day: date, cfg: Config | None = None, build_missing: bool = 
         raise InputError(f"national forecaster for {day}: {len(train)} training and {len(holdout)} holdout rows; it needs "
                          f"stations with {MIN_HISTORY_DAYS} days of data before the {cfg.train_days + cfg.holdout_days} issues "
                          "before the run date")
-    models = train_on_ray(train, cfg)
+    tuned = tune(train, cfg) if cfg.tune_trials > 0 else {}
+    params = {t: tuned[t].best_params if t in tuned else cfg.params for t in cfg.targets}
+    models = train_on_ray(train, cfg, params)
     report = pd.concat([evaluate(models[t], holdout, t) for t in cfg.targets], ignore_index=True)
     mlflow = get_mlflow(experiment=EXPERIMENT)
     result: dict = {"trained_until": until, "train_rows": len(train), "holdout_rows": len(holdout),
@@ -224,8 +274,12 @@ def run(lake: Lake, day: date, cfg: Config | None = None, build_missing: bool = 
     with mlflow.start_run(run_name=f"national-{day}") as run_:
         mlflow.log_params({"run_date": day.isoformat(), "train_days": cfg.train_days, "holdout_days": cfg.holdout_days,
                            "train_rows": len(train), "holdout_rows": len(holdout), "trained_until": until.isoformat(),
-                           "stations": result["stations"], **{f"lgbm_{k}": v for k, v in cfg.params.items()},
+                           "stations": result["stations"], "tune_trials": cfg.tune_trials,
+                           **{f"{t}.lgbm_{k}": v for t in cfg.targets for k, v in params[t].items()},
                            **{f"data_version.{k}": v for k, v in versions.items()}})
+        for t, tr in tuned.items():
+            mlflow.log_metrics({f"{t}.tune.best_valid_smape": tr.best_smape, f"{t}.tune.persistence_valid_smape": tr.persistence_smape,
+                                f"{t}.tune.trials_per_minute": tr.trials_per_minute})
         for r in report.itertuples():
             if not np.isnan(r.smape):
                 mlflow.log_metric(f"{r.target}.{r.method}.smape_{r.block.replace('-', '_')}", r.smape)
@@ -238,7 +292,8 @@ def run(lake: Lake, day: date, cfg: Config | None = None, build_missing: bool = 
                    "persistence_smape": mean_score(rep, "persistence"), "climatology_smape": mean_score(rep, "climatology")}
             if cfg.register:
                 reg = _register(lake, mlflow, t, models[t], holdout, rep, until, day)
-            result[t] = reg
+            result[t] = {**reg, "tuned_valid_smape": tuned[t].best_smape if t in tuned else None,
+                         "persistence_valid_smape": tuned[t].persistence_smape if t in tuned else None}
         result["_run_id"] = run_.info.run_id
     result["report"] = report
     result["_models"] = models  # the fitted ChangeForecasters (a backtest serves them without the registry)
@@ -282,12 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--smoke-test", action="store_true", help="few rows and small models: seconds, for CI")
     p.add_argument("--targets", default=",".join(NATIONAL_TARGETS))
     p.add_argument("--train-days", type=int, default=Config.train_days)
+    p.add_argument("--tune-trials", type=int, default=Config.tune_trials, help="Optuna trials per target (0: fixed parameters)")
     p.add_argument("--no-register", action="store_true", help="evaluate and track in MLflow only")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname).1s %(name)s: %(message)s", datefmt="%H:%M:%S")
     from smartmon.spark import get_spark
 
-    cfg = Config(targets=tuple(args.targets.split(",")), train_days=args.train_days, register=not args.no_register)
+    cfg = Config(targets=tuple(args.targets.split(",")), train_days=args.train_days, register=not args.no_register,
+                 tune_trials=args.tune_trials)
     if args.smoke_test:
         cfg = smoke(cfg)
     result = run(Lake(get_spark()), args.date, cfg)
@@ -301,8 +358,10 @@ def summary(result: dict, targets: tuple[str, ...]) -> str:
     for t in targets:
         r = result[t]
         verdict = r["gate"] if r["version"] is None else f"v{r['version']} {'-> champion' if r['promoted'] else 'stays challenger'}"
+        tuned = (f"; tuned on validation {r['tuned_valid_smape']:.3f} vs persistence {r['persistence_valid_smape']:.3f}"
+                 if r.get("tuned_valid_smape") is not None else "")
         lines.append(f"  {t:5s} SMAPE {r['smape']:.3f} (persistence {r['persistence_smape']:.3f}, climatology "
-                     f"{r['climatology_smape']:.3f}) {verdict}")
+                     f"{r['climatology_smape']:.3f}{tuned}) {verdict}")
     return "\n".join(lines)
 
 

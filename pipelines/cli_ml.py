@@ -44,6 +44,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         from experiments import national_backtest
 
         argv = ["--from", args.first.isoformat(), "--to", args.last.isoformat(), "--retrain", args.retrain]
+        argv += [] if args.tune_trials is None else ["--tune-trials", str(args.tune_trials)]
         return national_backtest.main(argv + (["--smoke-test"] if args.smoke_test else []))
     if not args.date:
         print("smartmon: error: forecast needs --date (the nightly's issue of that Beijing day)")
@@ -65,6 +66,7 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p.add_argument("--from", dest="first", type=date.fromisoformat, help="backtest: first issue day")
     p.add_argument("--to", dest="last", type=date.fromisoformat, help="backtest: last issue day")
     p.add_argument("--retrain", default="weekly", choices=("weekly", "daily"), help="backtest: how often models are retrained")
+    p.add_argument("--tune-trials", type=int, default=None, help="backtest: Optuna trials per target and retrain (default: the national trainer's; 0: fixed parameters)")
     p.add_argument("--smoke-test", action="store_true", help="backtest: few rows and small models (CI)")
     p = add("train", cmd_train, "train, evaluate, register and gate the models of a scenario on Ray, tracked in MLflow")
     p.add_argument("--scenario", default="control", choices=("control", "carbon", "water"))

@@ -214,7 +214,7 @@ def retrain(lake: Lake, day: date) -> dict[str, int]:
         log.info("national models are less than %s old and not behind persistence: no retrain", nf.RETRAIN_AFTER)
         return {"trained": 0}
     try:
-        result = nf.run(lake, day, nf.Config(targets=targets), build_missing=False)
+        result = nf.run(lake, day, nf.Config(targets=targets, tune_trials=nf.nightly_tune_trials()), build_missing=False)
     except InputError as e:  # a young lake: no station has a week of data before the holdout yet
         log.warning("no retrain: %s", e)
         return {"trained": 0}

@@ -65,6 +65,18 @@ def test_the_models_learn_only_from_before_the_holdout_and_the_issue(lake, train
     assert aliases == {f"smartmon.national.{t}" for t in NATIONAL_TARGETS}
 
 
+def test_each_target_is_fitted_with_the_parameters_its_optuna_search_chose(trained):
+    from smartmon.mlflow_session import get_mlflow
+
+    _, result = trained
+    run = get_mlflow().MlflowClient().get_run(result["_run_id"])
+    for t in NATIONAL_TARGETS:
+        assert 0 < result[t]["tuned_valid_smape"] < 2 and run.data.metrics[f"{t}.tune.best_valid_smape"] == result[t]["tuned_valid_smape"]
+        booster = result["_models"][t].booster.params
+        for k in ("num_leaves", "learning_rate", "min_child_samples"):
+            assert run.data.params[f"{t}.lgbm_{k}"] == str(booster[k]), (t, k)
+
+
 def test_the_weekly_retrain_is_due_a_week_after_the_last_training_hour(trained):
     from experiments.national_forecast import due
 

@@ -5,6 +5,8 @@ configuration the wheel carries and the jars and data the environment names."""
 import json
 import subprocess
 
+import pytest
+
 from smartmon.config import REPO_ROOT
 from tests.venvs import UV, activated, fresh_venv
 
@@ -21,6 +23,7 @@ print(json.dumps({"module": smartmon.__file__, "checkout": CHECKOUT, "infra": st
 """
 
 
+@pytest.mark.heavy  # two minutes (a venv of every dependency, then a JVM job): `make test-all`
 def test_the_wheel_installs_and_runs_a_job_outside_the_checkout(tmp_path, data_root):
     wheels = tmp_path / "dist"
     subprocess.run([str(UV), "build", "--wheel", "-q", "--out-dir", str(wheels)], cwd=REPO_ROOT, check=True, timeout=300)

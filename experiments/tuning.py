@@ -1,11 +1,15 @@
-"""Hyper-parameter search for the control forecasters: Optuna's TPE sampler driven by Ray Tune
-(OptunaSearch), at most as many concurrent trials as the cluster has CPUs (one CPU per trial,
-LightGBM single-threaded inside, so trials never fight for cores).
+"""Hyper-parameter search for the forecasters (the control models and the national models):
+Optuna's TPE sampler driven by Ray Tune (OptunaSearch), at most as many concurrent trials as the
+cluster has CPUs (one CPU per trial, LightGBM single-threaded inside, so trials never fight for
+cores).
 
 A trial fits one model across all horizons (horizon_h is a feature) on the training issues
-before a validation window, and reports the mean SMAPE over horizons 1-48 on that window. The
-holdout of the experiment is never seen here: the validation window lies inside the training
-period, so the tuned parameters cannot leak the holdout into the reported scores.
+before a validation window, and reports the mean over horizons of each horizon's SMAPE on that
+window. A level model (the control forecasters) is scored as it predicts; a change model (the
+national forecasters, which predict the change from the latest value) is scored on the latest
+value plus its change, the forecast it serves before the blend. The holdout of the experiment is
+never seen here: the validation window lies inside the training period, so the tuned parameters
+cannot leak the holdout into the reported scores.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from smartmon.forecast.metrics import mean_smape_by_horizon
@@ -73,17 +78,61 @@ def validation_split(train: pd.DataFrame, target: str, valid_days: int, max_rows
     return fit, valid
 
 
-def _objective(config: dict, fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: list[str]) -> None:
+@dataclass(frozen=True)
+class Problem:
+    """What every trial of one target fits and how it is scored: features and labels to fit,
+    validation features, what is added to a prediction before scoring (zeros for a level model,
+    the latest value for a change model), and the validation rows (horizon_h, actual_<target>)."""
+
+    target: str
+    x_fit: pd.DataFrame
+    y_fit: np.ndarray
+    x_valid: pd.DataFrame
+    offset: np.ndarray
+    valid: pd.DataFrame
+    persistence: np.ndarray  # the latest value on the validation rows, for scale
+
+    def score(self, predicted: np.ndarray) -> float:
+        return mean_smape_by_horizon(np.asarray(predicted, dtype=float) + self.offset, self.valid, self.target)
+
+
+def level_problem(fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: list[str]) -> Problem:
+    """A model of the target's level (the control forecasters): fit on the observed values."""
+    return Problem(target, fit[columns].astype(float), fit[f"actual_{target}"].to_numpy(dtype=float),
+                   valid[columns].astype(float), np.zeros(len(valid)), valid, valid[f"{target}_last"].to_numpy(dtype=float))
+
+
+def change_problem(fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: list[str]) -> Problem:
+    """A model of the change from the latest value (smartmon.forecast.national): fit on observed
+    minus base value, scored on base value plus predicted change; rows without a base are left out."""
+    from smartmon.forecast.design import design
+    from smartmon.forecast.national import base_value
+
+    xf, xv = design(fit, target, columns), design(valid, target, columns)
+    y = fit[f"actual_{target}"].to_numpy(dtype=float) - base_value(xf, target)
+    keep_f, base_v = ~np.isnan(y), base_value(xv, target)
+    keep_v = ~np.isnan(base_v)
+    rows = valid[keep_v].reset_index(drop=True)
+    return Problem(target, xf[keep_f], y[keep_f], xv[keep_v], base_v[keep_v], rows, base_v[keep_v])
+
+
+def _objective(config: dict, problem: Problem) -> None:
     import lightgbm as lgb
     from ray import tune
 
     model = lgb.LGBMRegressor(**{**FIXED, **config})
-    model.fit(fit[columns].astype(float), fit[f"actual_{target}"].astype(float))
-    tune.report({"smape": mean_smape_by_horizon(model.predict(valid[columns].astype(float)), valid, target)})
+    model.fit(problem.x_fit, problem.y_fit)
+    tune.report({"smape": problem.score(model.predict(problem.x_valid))})
 
 
 def tune_target(fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: list[str], trials: int,
                 concurrency: int | None = None, seed: int = 42, startup_trials: int = 10) -> TuneResult:
+    """A level model's search (the control forecasters): `tune(level_problem(...))`."""
+    return tune(level_problem(fit, valid, target, columns), trials, "control", concurrency, seed, startup_trials)
+
+
+def tune(problem: Problem, trials: int, name: str, concurrency: int | None = None, seed: int = 42,
+         startup_trials: int = 10) -> TuneResult:
     """Run `trials` Optuna trials through Ray Tune; concurrency defaults to the cluster's CPUs.
     The first `startup_trials` are TPE's seeded random draws (the same whatever the concurrency)."""
     import optuna
@@ -98,7 +147,7 @@ def tune_target(fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: li
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)  # "no result.json": loggers are off
     sampler = optuna.samplers.TPESampler(n_startup_trials=startup_trials, seed=seed)
-    trainable = tune.with_resources(tune.with_parameters(_objective, fit=fit, valid=valid, target=target, columns=columns), {"cpu": 1})
+    trainable = tune.with_resources(tune.with_parameters(_objective, problem=problem), {"cpu": 1})
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="smartmon-tune-") as storage:
         tuner = tune.Tuner(
@@ -106,18 +155,18 @@ def tune_target(fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns: li
             param_space=search_space(),
             tune_config=tune.TuneConfig(search_alg=OptunaSearch(metric="smape", mode="min", sampler=sampler), metric="smape", mode="min",
                                         num_samples=trials, max_concurrent_trials=concurrency, reuse_actors=True),
-            run_config=tune.RunConfig(storage_path=storage, name=f"control-{target}", verbose=0),
+            run_config=tune.RunConfig(storage_path=storage, name=f"{name}-{problem.target}", verbose=0),
         )
         grid = tuner.fit()
         seconds = time.monotonic() - t0
         errors = [str(r.error) for r in grid if r.error]
         if errors:
-            raise RuntimeError(f"tuning {target}: {len(errors)} of {trials} trials failed, first: {errors[0]}")
+            raise RuntimeError(f"tuning {name} {problem.target}: {len(errors)} of {trials} trials failed, first: {errors[0]}")
         best = grid.get_best_result(metric="smape", mode="min")
         # from the results in memory: the per-trial JSON/CSV loggers are off (TUNE_DISABLE_AUTO_CALLBACK_LOGGERS)
         trials_df = pd.DataFrame([{"smape": r.metrics["smape"], **r.config} for r in grid]).sort_values("smape")
     params = {**FIXED, **best.config}
-    persistence = mean_smape_by_horizon(valid[f"{target}_last"], valid, target)
-    log.info("tuned %s: %d trials, %d concurrent, %.0f s, best validation SMAPE %.4f (persistence %.4f)", target, trials,
+    persistence = mean_smape_by_horizon(problem.persistence, problem.valid, problem.target)
+    log.info("tuned %s %s: %d trials, %d concurrent, %.0f s, best validation SMAPE %.4f (persistence %.4f)", name, problem.target, trials,
              concurrency, seconds, best.metrics["smape"], persistence)
-    return TuneResult(target, params, float(best.metrics["smape"]), trials_df.reset_index(drop=True), seconds, concurrency, persistence)
+    return TuneResult(problem.target, params, float(best.metrics["smape"]), trials_df.reset_index(drop=True), seconds, concurrency, persistence)
