@@ -84,7 +84,9 @@ $(ESAT_STAMP): | check-tools
 	@touch $@
 
 # The simulated sub-national network covers the last three days up to DEMO_DATE; the nightly runs
-# the standing scenarios (infra/scenarios/) over those days with DEMO_DRAWS draws each.
+# the standing scenarios (infra/scenarios/) over those days with DEMO_DRAWS draws each, and trains
+# the national forecasters with DEMO_TUNE_TRIALS Optuna trials per target (the nightly's own default
+# is 6: about 95 s more on 2 cores, for a holdout within 0.002 SMAPE of the fixed parameters; bench/RESULTS.md).
 # The official Delta Sharing client in its own environment, as a downstream platform has it:
 # delta-sharing 1.4.2 pins pyarrow<=23.0.1, fsspec<=2026.2.0, requests<=2.33, which .venv must not be
 # downgraded to. tests/integration/test_sharing.py drives it over loopback (and skips without it).
@@ -115,9 +117,10 @@ DEMO_SIM_STATIONS ?= 300
 DEMO_SIM_START ?= 2019-01-29
 DEMO_SIM_DAYS ?= 3
 DEMO_DRAWS ?= 50
+DEMO_TUNE_TRIALS ?= 0
 demo: setup
 	$(VENV)/bin/smartmon simulate --stations $(DEMO_SIM_STATIONS) --days $(DEMO_SIM_DAYS) --start $(DEMO_SIM_START) --provinces 11,12,13
-	SMARTMON_SCENARIO_DRAWS=$(DEMO_DRAWS) $(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
+	SMARTMON_SCENARIO_DRAWS=$(DEMO_DRAWS) SMARTMON_TUNE_TRIALS=$(DEMO_TUNE_TRIALS) $(VENV)/bin/smartmon nightly --date $(DEMO_DATE)
 
 test: setup sharing-client
 	$(PY) -m pytest -m "not heavy and not cluster" $(PYTEST_ARGS)
