@@ -173,12 +173,21 @@ def tuning_split(train: pd.DataFrame, target: str, cfg: Config) -> tuple[pd.Data
 
 def tune(train: pd.DataFrame, cfg: Config) -> dict[str, object]:
     """Per target, Optuna trials through Ray Tune (experiments.tuning) on `tuning_split`'s rows,
-    scored as the change model serves (latest value + change). TuneResult per target."""
+    scored as the change model serves (latest value + change). TuneResult per target; a target
+    whose training issues are too few to split (a young lake) keeps the fixed parameters rather
+    than missing its retrain."""
     from experiments.tuning import change_problem
     from experiments.tuning import tune as search
 
-    return {t: search(change_problem(*tuning_split(train, t, cfg), t, model_columns()), cfg.tune_trials, SCENARIO)
-            for t in cfg.targets}
+    out = {}
+    for t in cfg.targets:
+        try:
+            fit, valid = tuning_split(train, t, cfg)
+        except InputError as e:
+            log.warning("%s: fixed parameters", e)
+            continue
+        out[t] = search(change_problem(fit, valid, t, model_columns()), cfg.tune_trials, SCENARIO)
+    return out
 
 
 def train_on_ray(train: pd.DataFrame, cfg: Config, params: dict[str, dict] | None = None) -> dict[str, ChangeForecaster]:

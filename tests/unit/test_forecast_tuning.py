@@ -71,6 +71,13 @@ def test_national_tuning_without_fit_issues_is_refused_by_name():
         tuning_split(national_frame(issues=4), "pm25", Config(blend_days=2, tune_days=3))
 
 
+def test_a_young_lake_keeps_fixed_parameters_instead_of_missing_its_retrain(caplog):
+    from experiments.national_forecast import Config, tune
+
+    assert tune(national_frame(issues=4), Config(targets=("pm25",), blend_days=2, tune_days=3)) == {}  # no search started
+    assert "tuning the national pm25 model: 0 fit" in caplog.text and "fixed parameters" in caplog.text
+
+
 def test_a_change_problem_fits_the_change_and_scores_latest_value_plus_change():
     from experiments.tuning import change_problem
     from smartmon.forecast.design import model_columns
