@@ -38,7 +38,7 @@ from smartmon.changes import DayWindow
 from smartmon.errors import InputError
 from smartmon.forecast.design import design, model_columns
 from smartmon.forecast.metrics import HORIZON_BLOCKS, smape
-from smartmon.forecast.national import ChangeForecaster, base_value, blend_weights
+from smartmon.forecast.national import ChangeForecaster, base_value, blend_weights, change_rows
 from smartmon.io import Lake
 
 log = logging.getLogger(__name__)
@@ -137,16 +137,14 @@ def _fit(train: pd.DataFrame, target: str, params: dict, columns: list[str], ble
     rows = train[train[f"actual_{target}"].notna()]
     early = rows[(rows["issued_at"] < blend_from) & (rows["ts"] <= blend_from)]
     late = rows[rows["issued_at"] >= blend_from]
-    x = design(early, target, columns)
-    y = early[f"actual_{target}"].to_numpy(dtype=float) - base_value(x, target)
-    keep = ~np.isnan(y)
+    x, y = change_rows(early, target, columns)
     model = lgb.LGBMRegressor(**params)
-    model.fit(x[keep], y[keep])
+    model.fit(x, y)
     forecaster = ChangeForecaster(target, columns, model.booster_)
     xv = design(late, target, columns)
     weights = blend_weights(forecaster.change(xv), base_value(xv, target), xv["clim"].to_numpy(dtype=float),
                             late[f"actual_{target}"].to_numpy(dtype=float), late["horizon_h"].to_numpy())
-    return target, ChangeForecaster(target, columns, model.booster_, weights), int(keep.sum()), len(late)
+    return target, ChangeForecaster(target, columns, model.booster_, weights), len(y), len(late)
 
 
 def _blend_from(train: pd.DataFrame, cfg: Config) -> datetime:

@@ -106,14 +106,13 @@ def change_problem(fit: pd.DataFrame, valid: pd.DataFrame, target: str, columns:
     """A model of the change from the latest value (smartmon.forecast.national): fit on observed
     minus base value, scored on base value plus predicted change; rows without a base are left out."""
     from smartmon.forecast.design import design
-    from smartmon.forecast.national import base_value
+    from smartmon.forecast.national import base_value, change_rows
 
-    xf, xv = design(fit, target, columns), design(valid, target, columns)
-    y = fit[f"actual_{target}"].to_numpy(dtype=float) - base_value(xf, target)
-    keep_f, base_v = ~np.isnan(y), base_value(xv, target)
+    xf, y = change_rows(fit, target, columns)
+    xv = design(valid, target, columns)
+    base_v = base_value(xv, target)
     keep_v = ~np.isnan(base_v)
-    rows = valid[keep_v].reset_index(drop=True)
-    return Problem(target, xf[keep_f], y[keep_f], xv[keep_v], base_v[keep_v], rows, base_v[keep_v])
+    return Problem(target, xf, y, xv[keep_v], base_v[keep_v], valid[keep_v].reset_index(drop=True), base_v[keep_v])
 
 
 def _objective(config: dict, problem: Problem) -> None:

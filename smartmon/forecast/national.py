@@ -29,6 +29,17 @@ def base_value(model_input: pd.DataFrame, target: str) -> np.ndarray:
     return base.to_numpy()
 
 
+def change_rows(rows: pd.DataFrame, target: str, columns: list[str] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """What a change model learns from: the design rows and the observed value minus the base
+    value, rows without either left out (the booster's training and its tuning trials alike)."""
+    from smartmon.forecast.design import design
+
+    x = design(rows, target, columns)
+    y = rows[f"actual_{target}"].to_numpy(dtype=float) - base_value(x, target)
+    keep = ~np.isnan(y)
+    return x[keep], y[keep]
+
+
 class ChangeForecaster(mlflow.pyfunc.PythonModel):
     """Input rows: smartmon.forecast.design's columns (features, horizon_h, target_hod, clim of
     the target); output: one forecast per row (ug/m3, >= 0; NaN where nothing is known)."""
