@@ -9,7 +9,9 @@ partition that grows by a day's files each night is not rewritten whole each nig
 --zorder`), never in the nightly; the day-scoped reads need files that follow time, which the
 day-by-day writes give. VACUUM then
 removes files no version within the retention still needs (default 7 days, Delta's own
-safety floor), so time travel keeps working over that window. The sharing server's per-area
+safety floor), so time travel keeps working over that window; a table younger than the
+retention has nothing it could delete and is not vacuumed yet. Which tables need anything is
+read from their logs (delta-rs on a local lake), so the tables that need nothing cost no Spark job. The sharing server's per-area
 cache (`<lake>/_sharing/cache`) is pruned by the same retention, and bronze's staging folders
 (`<lake>/_staging`) that a killed ingest left behind once a day old.
 """
@@ -17,6 +19,7 @@ cache (`<lake>/_sharing/cache`) is pruned by the same retention, and bronze's st
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -25,6 +28,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 
 from jobs.bronze.handoff import prune_stale, stage_root
 from smartmon import catalog, metastore
+from smartmon.config import is_local_uri, local_dir
 from smartmon.io import Lake, with_retry
 from smartmon.jobspec import WHOLE_TABLE, Job
 
@@ -48,13 +52,43 @@ def _metric(row, name: str) -> int:
     return int(metrics.get(name, 0) or 0)
 
 
-def crowded_partitions(lake: Lake, fqn: str, above: int = COMPACT_ABOVE) -> list[str]:
-    """Predicates of the partitions holding more than `above` live files ("true" for an
-    unpartitioned table that does); from the Delta log, no directory listing."""
-    spec = catalog.get(fqn)
+@dataclass(frozen=True)
+class TableState:
+    """What maintenance decides by, read from the Delta log: the live files, how long ago the
+    last VACUUM ran (None: never) and the age of the oldest commit the log keeps."""
+
+    files: tuple[str, ...]
+    last_vacuum_hours: float | None
+    age_hours: float
+
+
+def table_state(lake: Lake, fqn: str) -> TableState:
+    """The table's state from its log: by delta-rs on a local lake (milliseconds, no Spark
+    job: a nightly visits some thirty tables that mostly need nothing), else through Spark."""
+    now_ms = time.time() * 1000
+    if is_local_uri(lake.cfg.lake):
+        from deltalake import DeltaTable as RsTable
+
+        dt = RsTable(str(local_dir(lake.path(fqn))))
+        commits = dt.history()
+        vacuums = [c["timestamp"] for c in commits if c.get("operation") == "VACUUM END"]
+        oldest = min(c["timestamp"] for c in commits)
+        return TableState(tuple(dt.file_uris()), (now_ms - max(vacuums)) / 3.6e6 if vacuums else None,
+                          (now_ms - oldest) / 3.6e6)
     files = lake.spark.read.format("delta").load(lake.path(fqn)).inputFiles()
+    row = DeltaTable.forPath(lake.spark, lake.path(fqn)).history().selectExpr(
+        "max(CASE WHEN operation = 'VACUUM END' THEN unix_millis(timestamp) END) AS vacuumed",
+        "min(unix_millis(timestamp)) AS oldest").first()
+    return TableState(tuple(files), None if row["vacuumed"] is None else (now_ms - row["vacuumed"]) / 3.6e6,
+                      (now_ms - row["oldest"]) / 3.6e6)
+
+
+def crowded_partitions(state: TableState, fqn: str, above: int = COMPACT_ABOVE) -> list[str]:
+    """Predicates of the partitions holding more than `above` live files ("true" for an
+    unpartitioned table that does)."""
+    spec = catalog.get(fqn)
     counts: dict[str, int] = {}
-    for f in files:
+    for f in state.files:
         parent = f.rsplit("/", 1)[0]
         counts[parent] = counts.get(parent, 0) + 1
     crowded = [d for d, n in counts.items() if n > above]
@@ -69,21 +103,30 @@ def crowded_partitions(lake: Lake, fqn: str, above: int = COMPACT_ABOVE) -> list
     return out
 
 
-def last_vacuum_hours_ago(table: DeltaTable) -> float | None:
-    row = table.history().where("operation = 'VACUUM END'").selectExpr(
-        "(unix_timestamp(current_timestamp()) - unix_timestamp(max(timestamp))) / 3600 AS h").first()
-    return None if row is None or row["h"] is None else float(row["h"])
+def vacuum_due(state: TableState, retention_hours: float, every_hours: float) -> bool:
+    """Every `every_hours`; a table never vacuumed only once its oldest commit is older than the
+    retention: before that no file can have been removed long enough ago to be deleted (a
+    first night's thirty VACUUMs would each find nothing)."""
+    if state.last_vacuum_hours is None:
+        return state.age_hours >= retention_hours
+    return state.last_vacuum_hours >= every_hours
 
 
 def maintain(lake: Lake, fqn: str, *, zorder: bool = False, retention_hours: int = DEFAULT_RETENTION_HOURS,
              vacuum_every_hours: float = VACUUM_EVERY_HOURS, force: bool = False) -> Maintained:
     """Compact the crowded partitions' small files (force: every partition); Z-order them where
     the table declares it when asked; VACUUM (LITE: from the log, no directory listing, which
-    costs a minute per table here) at most every vacuum_every_hours."""
+    costs a minute per table here) when due (force: now). A table needing neither costs a look
+    at its log."""
     spec = catalog.get(fqn)
-    table = DeltaTable.forPath(lake.spark, lake.path(fqn))
+    state = table_state(lake, fqn)
     removed = added = deleted = 0
-    targets = ["true"] if force else crowded_partitions(lake, fqn)
+    targets = ["true"] if force else crowded_partitions(state, fqn)
+    vacuum = force or vacuum_due(state, retention_hours, vacuum_every_hours)
+    if not targets and not vacuum:
+        log.debug("%s: nothing to compact or vacuum (%d files)", fqn, len(state.files))
+        return Maintained(fqn, 0, 0, 0)
+    table = DeltaTable.forPath(lake.spark, lake.path(fqn))
     conf = lake.spark.conf
     previous = conf.get("spark.databricks.delta.optimize.minFileSize", None)
     conf.set("spark.databricks.delta.optimize.minFileSize", str(SMALL_FILE_BYTES))
@@ -104,8 +147,7 @@ def maintain(lake: Lake, fqn: str, *, zorder: bool = False, retention_hours: int
             conf.unset("spark.databricks.delta.optimize.minFileSize")
         else:
             conf.set("spark.databricks.delta.optimize.minFileSize", previous)
-    ago = last_vacuum_hours_ago(table)
-    if force or ago is None or ago >= vacuum_every_hours:
+    if vacuum:
         sql = f"VACUUM delta.`{lake.path(fqn)}` LITE RETAIN {int(retention_hours)} HOURS"
         try:
             with_retry(lambda: lake.spark.sql(sql).collect(), what=f"vacuum {fqn}")
@@ -138,7 +180,6 @@ def run(lake: Lake, layers: tuple[str, ...] = ("silver", "gold"), *, zorder: boo
 def prune_sharing_cache(lake: Lake, retention_hours: float = DEFAULT_RETENTION_HOURS) -> int:
     """Files the sharing server cached for versions older than the retention (a local lake only:
     the sharing server serves a lake on this file system)."""
-    from smartmon.config import is_local_uri, local_dir
     from smartmon.sharing.provider import STATE_DIR
     from smartmon.sharing.prune import prune
 

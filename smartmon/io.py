@@ -29,6 +29,20 @@ R = TypeVar("R")
 
 # Lineage that changes on every run; a re-run must not count as a change of contents.
 VOLATILE = frozenset({"batch_id", "ingested_at"})
+# Rows of a station-hour table per file of a first load (about 40-60 MB of Parquet): a file per
+# day of a 1,600-station network would be 38,000 rows, and a first load of five years of a
+# small network thousands of files that each cost a task to write and the maintenance a
+# compaction to undo.
+ROWS_PER_FILE = 1_000_000
+
+
+def time_files(rows: int, days: int, cores: int = 2) -> int:
+    """How many files a load of `rows` rows over `days` days is range-partitioned into on
+    time (Lake.merge's cluster_by): enough that no file holds much more than ROWS_PER_FILE
+    rows and every core writes, never more than one per day (each file then holds whole days
+    or a stretch of them, which the day-scoped reads skip or take whole)."""
+    wanted = max(cores, -(-rows // ROWS_PER_FILE))
+    return max(1, min(days, wanted))
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,10 @@ def run(lake: Lake, days: list[date] | None = None, rules: Rules | None = None, 
             # the days are replaced, not merged: see jobs/gold/aqi_daily.py
             ending = win.predicate("ts_to", widen=False)
             air_scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND ({ending})"
-            n = lake.overwrite(flags.where(ending), SILVER_QC_FLAGS, replace_where=air_scope).rows_written
-            scores = scores.where(win.day_predicate())
+            # flags are sparse (a few in a hundred station-hours): one file per month partition,
+            # not one per month and task of the rules' shuffles (hundreds on a first load)
+            n = lake.overwrite(flags.where(ending).repartition("month"), SILVER_QC_FLAGS, replace_where=air_scope).rows_written
+            scores = scores.where(win.day_predicate()).repartition("month")
             n_scores = lake.overwrite(scores, GOLD_QC_SCREENING, replace_where=win.daily_where()).rows_written
             for df in cached:
                 df.unpersist()

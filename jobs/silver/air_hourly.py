@@ -47,7 +47,7 @@ from smartmon.catalog.names import (
 )
 from smartmon.changes import DayWindow
 from smartmon.errors import GraphError
-from smartmon.io import Lake
+from smartmon.io import Lake, time_files
 from smartmon.lineage import quarantine
 
 log = logging.getLogger(__name__)
@@ -115,8 +115,10 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None, run_id: str = "
     parsed = reduce(DataFrame.unionByName, parts)
     known, unknown = unknown_stations(parsed, lake.read(SILVER_STATIONS))
     known = known.where(F.col("ts").isNotNull())
-    # one small scan for both: the months the rows fall in and the facts of their lineage codes
-    facts = known.select(month_local(F.col("ts")).alias("month"), beijing_day(F.col("ts")).alias("day"), *FACTS).distinct().collect()
+    # one small scan for all three: the months the rows fall in, the facts of their lineage codes
+    # and how many delivered rows (at least the station-hours) the write's files are sized by
+    facts = (known.groupBy(month_local(F.col("ts")).alias("month"), beijing_day(F.col("ts")).alias("day"), *FACTS)
+             .count().collect())
     months = sorted({r.month for r in facts})
     # the delivery's hours: MERGE and the corrections read only the files holding them
     win = DayWindow.of(r.day for r in facts)
@@ -132,7 +134,8 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None, run_id: str = "
         rows = rows.cache()
     fixed = corrections.record(lake, rows, SILVER_AIR_HOURLY, VALUE_COLS, months, hours) if reloading else {"corrected": 0, "audited_reopened": 0}
     result = lake.merge(rows, SILVER_AIR_HOURLY, within={"month": months}, keys_unique=True, values=VALUE_COLS,
-                        where=lambda a: win.predicate(widen=False, alias=a), cluster_by=("ts", len(win.days)))
+                        where=lambda a: win.predicate(widen=False, alias=a), cluster_by=("ts", time_files(sum(r["count"] for r in facts), len(win.days),
+                                                                 lake.spark.sparkContext.defaultParallelism)))
     if reloading:
         rows.unpersist()
     q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage=SILVER_AIR_HOURLY)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from smartmon.beijing_time import to_beijing
 from smartmon.changes import DayWindow, days_of_month, days_spanning
+from smartmon.io import ROWS_PER_FILE, time_files
 
 D = date
 
@@ -75,3 +76,25 @@ def test_days_spanning_an_audit_range(start, end, days):
 def test_days_of_month():
     assert len(days_of_month("2019-02")) == 28 and days_of_month("2020-02")[-1] == D(2020, 2, 29)
     assert days_of_month("2019-12")[-1] == D(2019, 12, 31)
+
+
+@pytest.mark.parametrize(("rows", "days", "cores", "files"), [
+    (1_592_589, 1586, 2, 2),        # the demo's first load: five years of a small network, not a file a day
+    (2_400_000, 1, 2, 1),           # one day of 100,000 stations: never more than a file a day
+    (72_000_000, 30, 2, 30),        # a month of it: a file a day
+    (38_520, 1, 2, 1),              # a nightly day of the national network
+    (10_000_000, 31, 2, 10),        # a month of 14,000 stations: files of about a million rows
+    (0, 0, 2, 1),                   # an empty window still names one partition
+    (500, 3, 8, 3),                 # more cores than days: a file a day
+])
+def test_first_load_files_are_sized_by_rows_and_never_more_than_a_day_each(rows, days, cores, files):
+    assert time_files(rows, days, cores) == files
+
+
+@given(st.integers(0, 10**9), st.integers(0, 5000), st.integers(1, 64))
+@settings(max_examples=200, deadline=None)
+def test_files_bound_rows_per_file_unless_a_day_is_larger(rows, days, cores):
+    n = time_files(rows, days, cores)
+    assert 1 <= n <= max(1, days)
+    if n < days:
+        assert rows <= n * ROWS_PER_FILE
