@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 from pyspark.sql import functions as F
 
 from smartmon.catalog.names import BRONZE_INGEST_BATCHES, BRONZE_INGEST_LEDGER
@@ -23,6 +24,7 @@ from smartmon.lineage import now_utc, sha256_file
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
+LEDGER_TXN = "smartmon-ingest-ledger"  # Delta app id of the ledger's appends (version: the last seq)
 MANIFEST_FIELDS = ("source_file", "file_sha256", "file_size", "records_read", "records_accepted",
                    "records_quarantined", "bronze_table", "delta_versions", "status")
 
@@ -33,33 +35,40 @@ def entry_hash(prev_hash: str, manifest: str) -> str:
 
 def _manifests(lake: Lake) -> dict[str, tuple[str, str, object]]:
     """batch_id -> (source, canonical manifest JSON, first ingested_at) from bronze.ingest_batches."""
-    rows = lake.read(BRONZE_INGEST_BATCHES).select("batch_id", "source", "ingested_at", *MANIFEST_FIELDS).collect()
-    by_batch: dict[str, list] = {}
+    from jobs.bronze.handoff import read_arrow
+
+    rows = read_arrow(lake, BRONZE_INGEST_BATCHES, ["batch_id", "source", "ingested_at", *MANIFEST_FIELDS]).to_pylist()
+    by_batch: dict[str, list[dict]] = {}
     for r in rows:
-        by_batch.setdefault(r.batch_id, []).append(r)
+        by_batch.setdefault(r["batch_id"], []).append(r)
     out = {}
     for batch, rs in by_batch.items():
         files = sorted(({k: r[k] for k in MANIFEST_FIELDS} for r in rs), key=lambda f: (f["source_file"], f["file_sha256"]))
-        doc = {"batch_id": batch, "source": rs[0].source, "files": files}
-        out[batch] = (rs[0].source, json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str), min(r.ingested_at for r in rs))
+        doc = {"batch_id": batch, "source": rs[0]["source"], "files": files}
+        out[batch] = (rs[0]["source"], json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str),
+                      min(r["ingested_at"] for r in rs))
     return out
 
 
 def sync(lake: Lake) -> int:
-    """Chain the batches not yet in the ledger (oldest first); returns entries added."""
-    ledger = lake.read(BRONZE_INGEST_LEDGER).select("seq", "batch_id", "entry_hash").orderBy("seq").collect()
-    have = {r.batch_id for r in ledger}
+    """Chain the batches not yet in the ledger (oldest first); returns entries added. The last
+    seq is the append's idempotent transaction: a sync that lost a race to another appends nothing."""
+    from jobs.bronze.handoff import append_arrow, read_arrow
+
+    ledger = sorted(read_arrow(lake, BRONZE_INGEST_LEDGER, ["seq", "batch_id", "entry_hash"]).to_pylist(), key=lambda r: r["seq"])
+    have = {r["batch_id"] for r in ledger}
     todo = sorted(((b, m) for b, m in _manifests(lake).items() if b not in have), key=lambda x: (x[1][2], x[0]))
     if not todo:
         return 0
-    seq, prev = (ledger[-1].seq, ledger[-1].entry_hash) if ledger else (0, GENESIS)
+    seq, prev = (ledger[-1]["seq"], ledger[-1]["entry_hash"]) if ledger else (0, GENESIS)
     rows, at = [], now_utc()
     for batch, (source, manifest, _) in todo:
         seq += 1
         h = entry_hash(prev, manifest)
-        rows.append((seq, batch, source, manifest, prev, h, at))
+        rows.append({"seq": seq, "batch_id": batch, "source": source, "manifest": manifest, "prev_hash": prev,
+                     "entry_hash": h, "recorded_at": at})
         prev = h
-    lake.append(lake.spark.createDataFrame(rows, lake.ensure(BRONZE_INGEST_LEDGER).schema), BRONZE_INGEST_LEDGER)
+    append_arrow(lake, pa.Table.from_pylist(rows), BRONZE_INGEST_LEDGER, txn=(LEDGER_TXN, seq))
     log.info("ledger: %d entries added, head %s at seq %d", len(rows), prev[:16], seq)
     return len(rows)
 

@@ -114,6 +114,59 @@ def append_arrow(lake: Lake, table: pa.Table, fqn: str, txn: tuple[str, int]) ->
     return result
 
 
+def _rs_path(lake: Lake, fqn: str) -> str | None:
+    """The table's folder when delta-rs on this machine writes it (a local lake, Spark here), else None."""
+    return str(local_dir(lake.path(fqn))) if lake.cfg.is_local and is_local_uri(lake.cfg.lake) else None
+
+
+def read_arrow(lake: Lake, fqn: str, columns: list[str]) -> pa.Table:
+    """Columns of a small bookkeeping table (the ingest manifest, the ledger) as Arrow: by
+    delta-rs on a local lake, a few milliseconds where a Spark job costs the better part of a
+    second and every ingest reads them; elsewhere through Spark."""
+    from deltalake import DeltaTable
+
+    spec = lake.ensure(fqn)
+    if unknown := sorted(set(columns) - set(spec.column_names)):
+        raise TableError(f"{fqn} has no columns {unknown}")
+    path = _rs_path(lake, fqn)
+    if path is not None:
+        return DeltaTable(path).to_pyarrow_table(columns=columns)
+    return lake.read(fqn).select(*columns).toArrow()
+
+
+def merge_arrow(lake: Lake, table: pa.Table, fqn: str) -> WriteResult:
+    """MERGE Arrow rows into a small bookkeeping table on its declared keys, as Lake.merge does
+    (new keys inserted; a matched row updated only where a value differs): by delta-rs on a
+    local lake, else Lake.merge through Spark."""
+    from deltalake import DeltaTable
+
+    spec = lake.ensure(fqn)
+    check_columns(spec, table.column_names)
+    path = _rs_path(lake, fqn)
+    if path is None:
+        return lake.merge(lake.spark.createDataFrame(table.to_pylist(), spec.schema), fqn)
+    target = arrow_schema(lake, fqn)
+    data = without_null_type(table).select(target.names).cast(target)
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.keys)
+    changed = " OR ".join(f"(t.`{c}` IS DISTINCT FROM s.`{c}`)" for c in spec.column_names if c not in spec.keys) or "false"
+    dt = DeltaTable(path)
+    before = dt.version()
+    try:
+        metrics = (dt.merge(data, predicate=on, source_alias="s", target_alias="t")
+                   .when_matched_update_all(predicate=changed).when_not_matched_insert_all().execute())
+    except Exception as exc:  # noqa: BLE001 - a protocol delta-rs cannot write: Spark can
+        if "protocol" not in str(exc).lower() and "feature" not in str(exc).lower():
+            raise TableError(f"{fqn}: delta-rs merge failed: {exc}") from exc
+        log.warning("%s: delta-rs cannot write this table (%s): merging through Spark", fqn, exc)
+        return lake.merge(lake.spark.createDataFrame(table.to_pylist(), spec.schema), fqn)
+    version = DeltaTable(path).version()
+    inserted, updated = int(metrics.get("num_target_rows_inserted", 0)), int(metrics.get("num_target_rows_updated", 0))
+    result = WriteResult(fqn, "MERGE" if version != before else "NOOP", version, rows_inserted=inserted, rows_updated=updated)
+    lake.writes.append(result)
+    log.info("%s %s v%d: +%d ~%d rows (delta-rs)", fqn, result.operation, version, inserted, updated)
+    return result
+
+
 def prune_stale(root: Path, older_than_hours: float = 24.0) -> int:
     """Staging folders a killed process left behind (the block's own cleanup did not run);
     a live ingest stages for minutes, so a day-old folder is nobody's. Returns folders removed."""

@@ -13,7 +13,7 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,9 +21,9 @@ from pyspark.sql import functions as F
 
 from jobs.bronze.adapter import SourceAdapter, adapters, adapters_for
 from jobs.bronze.base import first_line
-from jobs.bronze.handoff import append_arrow
+from jobs.bronze.handoff import append_arrow, merge_arrow, read_arrow
 from jobs.bronze.parse_tasks import parse_on_executors, with_lineage
-from smartmon import ledger
+from smartmon import catalog, ledger
 from smartmon.catalog.names import (
     BRONZE_INGEST_BATCHES,
     BRONZE_INGEST_LEDGER,
@@ -113,14 +113,28 @@ class KnownFile:
 
 def _known_files(lake: Lake, source: str) -> tuple[dict[str, str], dict[str, KnownFile]]:
     """(sha -> path, path -> the latest ingest of that path) of the source's ingested files."""
-    rows = (lake.read(BRONZE_INGEST_BATCHES).where(F.col("source") == source).where("status IN ('ingested', 'empty')")
-            .select("file_sha256", "source_file", "file_size", "ingested_at").collect())
-    by_sha = {r.file_sha256: r.source_file for r in rows}
+    rows = [r for r in read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "status", "file_sha256", "source_file", "file_size",
+                                                               "ingested_at"]).to_pylist()
+            if r["source"] == source and r["status"] in ("ingested", "empty")]
+    by_sha = {r["file_sha256"]: r["source_file"] for r in rows}
     by_path: dict[str, KnownFile] = {}
-    for r in sorted(rows, key=lambda r: r.ingested_at):
-        # ingested_at is written naive in UTC (lineage.now_utc) and comes back as written
-        by_path[r.source_file] = KnownFile(r.source_file, r.file_sha256, r.file_size, r.ingested_at.replace(tzinfo=UTC).timestamp())
+    for r in sorted(rows, key=lambda r: _epoch(r["ingested_at"])):
+        by_path[r["source_file"]] = KnownFile(r["source_file"], r["file_sha256"], r["file_size"], _epoch(r["ingested_at"]))
     return by_sha, by_path
+
+
+def _epoch(ts: datetime) -> float:
+    """Seconds since the epoch of a manifest's ingested_at: written naive in UTC
+    (lineage.now_utc), read back naive through Spark and as UTC through delta-rs."""
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
+
+
+def record_manifest(lake: Lake, manifest: list[tuple]) -> None:
+    """The batch's manifest rows (in the table's column order) into bronze.ingest_batches, then
+    the batch chained into the ledger."""
+    names = catalog.get(BRONZE_INGEST_BATCHES).column_names
+    merge_arrow(lake, pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in manifest]), BRONZE_INGEST_BATCHES)
+    ledger.sync(lake)
 
 
 def unchanged_since_ingest(path: Path, known: KnownFile | None) -> bool:
@@ -209,8 +223,7 @@ def ingest_adapter(lake: Lake, adapter: SourceAdapter, files: list[Path]) -> Ing
          adapter.BRONZE, json.dumps(versions, sort_keys=True), r.status, ingested_at, i)
         for i, r in enumerate(r for r in reports if r.status != "skipped")
     ]
-    lake.merge(spark.createDataFrame(manifest, lake.ensure(BRONZE_INGEST_BATCHES).schema), BRONZE_INGEST_BATCHES)
-    ledger.sync(lake)
+    record_manifest(lake, manifest)
     report = IngestReport(adapter.NAME, batch, reports)
     log.info(report.line())
     return report
@@ -248,8 +261,9 @@ def refuse_files(lake: Lake, adapter: SourceAdapter, files: list[Path], reason: 
     with status refused, so the reconciliation counts it: read 1 = quarantined 1. A file refused
     before (same path, same bytes) is reported again but written once."""
     shas = [sha256_file(f) for f in files]
-    seen = {(r.source_file, r.file_sha256) for r in lake.read(BRONZE_INGEST_BATCHES)
-            .where((F.col("source") == adapter.NAME) & (F.col("status") == "refused")).select("source_file", "file_sha256").collect()}
+    seen = {(r["source_file"], r["file_sha256"]) for r in read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "status", "source_file",
+                                                                                               "file_sha256"]).to_pylist()
+            if r["source"] == adapter.NAME and r["status"] == "refused"}
     for f in files:
         log.error("%s: file refused: %s", f, reason)
     again = [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True) if (str(f), sha) in seen]
@@ -266,8 +280,7 @@ def refuse_files(lake: Lake, adapter: SourceAdapter, files: list[Path], reason: 
     manifest = [(batch, adapter.NAME, str(f), sha, f.stat().st_size, 1, 0, 1, adapter.BRONZE,
                  json.dumps({BRONZE_QUARANTINE: version}), "refused", ingested_at, i)
                 for i, (f, sha) in enumerate(zip(files, shas, strict=True))]
-    lake.merge(lake.spark.createDataFrame(manifest, lake.ensure(BRONZE_INGEST_BATCHES).schema), BRONZE_INGEST_BATCHES)
-    ledger.sync(lake)
+    record_manifest(lake, manifest)
     return IngestReport(adapter.NAME, batch, again + [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True)])
 
 
