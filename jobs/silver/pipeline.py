@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pyspark.sql import functions as F
+import pyarrow as pa
 
 from jobs.bronze.adapter import feeding
+from jobs.bronze.handoff import merge_arrow, read_arrow
 from smartmon.catalog.names import (
     BRONZE_INGEST_BATCHES,
     BRONZE_QUARANTINE,
@@ -29,13 +30,15 @@ Conformer = Callable[[Lake, dict[str, list[str]] | None], dict[str, int]]
 
 
 def pending_batches(lake: Lake, job: str, adapters: tuple[str, ...]) -> dict[str, list[str]]:
-    """adapter -> ids of its ingested batches that `job` has not conformed yet."""
-    batches = lake.read(BRONZE_INGEST_BATCHES).where(F.col("source").isin(*adapters)).where("status = 'ingested'")
-    done = lake.read(SILVER_CONFORMED_BATCHES).where(F.col("job") == job).select("batch_id")
-    todo = batches.select("source", "batch_id").distinct().join(done, "batch_id", "left_anti").collect()
+    """adapter -> ids of its ingested batches that `job` has not conformed yet (both bookkeeping
+    tables read by delta-rs on a local lake: every silver job asks this every night)."""
+    done = {r["batch_id"] for r in read_arrow(lake, SILVER_CONFORMED_BATCHES, ["job", "batch_id"]).to_pylist() if r["job"] == job}
     out: dict[str, list[str]] = {}
-    for r in todo:
-        out.setdefault(r.source, []).append(r.batch_id)
+    for r in read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "batch_id", "status"]).to_pylist():
+        if r["source"] in adapters and r["status"] == "ingested" and r["batch_id"] not in done:
+            ids = out.setdefault(r["source"], [])
+            if r["batch_id"] not in ids:
+                ids.append(r["batch_id"])
     return out
 
 
@@ -47,8 +50,9 @@ def conform(lake: Lake, job: str, table: str, run: Conformer) -> dict[str, int]:
         log.info("%s: no new bronze batches", job)
         return {"rows_in": 0}
     summary = run(lake, todo)
-    rows = [(job, b, now_utc()) for ids in todo.values() for b in ids]
-    lake.merge(lake.spark.createDataFrame(rows, lake.ensure(SILVER_CONFORMED_BATCHES).schema), SILVER_CONFORMED_BATCHES)
+    at = now_utc()
+    rows = [{"job": job, "batch_id": b, "conformed_at": at} for ids in todo.values() for b in ids]
+    merge_arrow(lake, pa.Table.from_pylist(rows), SILVER_CONFORMED_BATCHES)
     summary["batches"] = len(rows)
     return summary
 

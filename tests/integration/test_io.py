@@ -193,3 +193,28 @@ def test_bookkeeping_merge_from_arrow_inserts_updates_only_changes_and_reads_bac
                  for r in handoff.read_arrow(lake, BRONZE_INGEST_BATCHES, ["source_file", "records_read", "ingested_at"]).to_pylist())
     assert got == [("a.csv", 3, datetime(2019, 1, 5, 3)), ("b.csv", 5, datetime(2019, 1, 5, 3))]
     assert sorted(r.records_read for r in lake.read(BRONZE_INGEST_BATCHES).collect()) == [3, 5]
+
+
+def test_maintenance_reads_the_same_state_from_the_log_by_delta_rs_and_by_spark(spark, settings, tmp_path, monkeypatch):
+    """jobs.maintenance.table_state: delta-rs on a local lake, Spark elsewhere: the same live
+    files, no VACUUM yet, and the table's age from its first commit."""
+    import dataclasses
+    from urllib.parse import unquote
+
+    from jobs import maintenance
+    from smartmon.io import Lake
+
+    lake = Lake(spark, dataclasses.replace(settings, lake=str(tmp_path / "m")))
+    lake.merge(_aliases(spark, [("a", "x", "1", 1.0)]), "silver.station_aliases")
+    lake.merge(_aliases(spark, [("b", "y", "2", 2.0)]), "silver.station_aliases")
+    by_rs = maintenance.table_state(lake, "silver.station_aliases")
+    monkeypatch.setattr(maintenance, "is_local_uri", lambda uri: False)
+    by_spark = maintenance.table_state(lake, "silver.station_aliases")
+
+    def names(state):
+        return sorted(unquote(f).rsplit("/", 1)[-1] for f in state.files)
+
+    assert names(by_rs) == names(by_spark) and len(by_rs.files) >= 2
+    assert by_rs.last_vacuum_hours is None and by_spark.last_vacuum_hours is None
+    assert 0 <= by_rs.age_hours < 1 and abs(by_rs.age_hours - by_spark.age_hours) < 0.01
+    assert not maintenance.vacuum_due(by_rs, retention_hours=168, every_hours=168)
