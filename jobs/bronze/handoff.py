@@ -5,9 +5,11 @@ delta-rs straight from Arrow (`append_arrow`): no copy through the JVM, no secon
 is created by Spark from its declaration first (its properties and protocol), delta-rs only
 appends, with the batch as its idempotent transaction, so a re-run after a crash does not append
 twice; a table whose protocol delta-rs cannot write falls back to Spark. Elsewhere (a cluster,
-an object store) the rows go to Spark as a DataFrame:
+an object store) the rows go to Spark as a DataFrame. The small bookkeeping tables every ingest
+and silver job reads and writes (the ingest manifest, the ledger, the conformed batches) take the
+same road (`read_arrow`, `merge_arrow`): a Spark job each would cost more than the work.
 
-`createDataFrame` of an Arrow table sends every batch through the Python driver into the JVM
+On the DataFrame road, `createDataFrame` of an Arrow table sends every batch through the Python driver into the JVM
 in one thread; for a large batch of a tier feed (10 M rows) that is most of bronze's time.
 When Spark runs in this process's machine (`local[*]`) and the lake is a local folder, the
 rows are written as Parquet files by Arrow's C++ writer into the lake's `_staging` folder
