@@ -263,7 +263,7 @@ class Lake:
         values: Iterable[str] | None = None,
         newer: str | None = None,
         where: Callable[[str], str] | None = None,
-        cluster_by: tuple[str, int] | None = None,
+        cluster_by: tuple[str, int, int] | None = None,
     ) -> WriteResult:
         """Upsert on the natural keys. A row is updated only if a non-volatile column changed, so
         re-running a job with the same input changes no row; the Delta log keeps the history of
@@ -301,9 +301,9 @@ class Lake:
         unchanged would otherwise copy yesterday's files, and with them every row copied into
         them before, night after night.
 
-        cluster_by=(column, n): rows written by that replaceWhere are range-partitioned on the
-        column into n files, so a first load of many days writes files that each hold a stretch
-        of time, which the day-scoped reads then skip or take whole."""
+        cluster_by=(column, rows, days): rows written by that replaceWhere are range-partitioned
+        on the column into time_files(rows, days) files, so a first load of many days writes
+        files that each hold a stretch of time, which the day-scoped reads then skip or take whole."""
         spec = self.ensure(fqn)
         key_cols = list(keys or spec.keys)
         if not key_cols:
@@ -344,7 +344,11 @@ class Lake:
 
         def run() -> None:
             if bare and self._empty_within(fqn, bare):
-                rows = data.repartitionByRange(max(1, cluster_by[1]), cluster_by[0]) if cluster_by else data
+                if cluster_by:
+                    column, n_rows, days = cluster_by
+                    rows = data.repartitionByRange(time_files(n_rows, days, self.spark.sparkContext.defaultParallelism), column)
+                else:
+                    rows = data
                 rows.write.format("delta").mode("overwrite").option("replaceWhere", bare).save(self.path(fqn))
                 return
             builder = target.alias("t").merge(data.alias("s"), on)

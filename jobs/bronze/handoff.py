@@ -24,13 +24,16 @@ import logging
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import reduce
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from smartmon.config import Settings, is_local_uri, local_dir
 from smartmon.errors import TableError
@@ -121,19 +124,31 @@ def _rs_path(lake: Lake, fqn: str) -> str | None:
     return str(local_dir(lake.path(fqn))) if lake.cfg.is_local and is_local_uri(lake.cfg.lake) else None
 
 
-def read_arrow(lake: Lake, fqn: str, columns: list[str]) -> pa.Table:
-    """Columns of a small bookkeeping table (the ingest manifest, the ledger) as Arrow: by
-    delta-rs on a local lake, a few milliseconds where a Spark job costs the better part of a
-    second and every ingest reads them; elsewhere through Spark."""
+def read_arrow(lake: Lake, fqn: str, columns: list[str], where: Mapping[str, Sequence[object]] | None = None) -> pa.Table:
+    """Columns of a small bookkeeping table (the ingest manifest, the ledger) as Arrow, only the
+    rows whose `where` columns take one of the given values: by delta-rs on a local lake (a few
+    milliseconds where a Spark job costs the better part of a second, and every ingest reads
+    them), elsewhere through Spark, the filter applied before anything reaches the driver."""
     from deltalake import DeltaTable
 
     spec = lake.ensure(fqn)
-    if unknown := sorted(set(columns) - set(spec.column_names)):
+    if unknown := sorted((set(columns) | set(where or ())) - set(spec.column_names)):
         raise TableError(f"{fqn} has no columns {unknown}")
     path = _rs_path(lake, fqn)
     if path is not None:
-        return DeltaTable(path).to_pyarrow_table(columns=columns)
-    return lake.read(fqn).select(*columns).toArrow()
+        where = where or {}
+        table = DeltaTable(path).to_pyarrow_table(columns=list(dict.fromkeys([*columns, *where])))
+        terms = [pc.is_in(table[c], value_set=pa.array(list(values), type=table[c].type)) for c, values in where.items()]
+        return (table.filter(reduce(pc.and_, terms)) if terms else table).select(columns)
+    frame = lake.read(fqn)
+    for c, values in (where or {}).items():
+        frame = frame.where(F.col(c).isin(list(values)))
+    return frame.select(*columns).toArrow()
+
+
+def _merge_by_spark(lake: Lake, table: pa.Table, fqn: str) -> WriteResult:
+    with arrow_frame(lake.spark, table, None) as frame:
+        return lake.merge(frame, fqn)
 
 
 def merge_arrow(lake: Lake, table: pa.Table, fqn: str) -> WriteResult:
@@ -146,7 +161,7 @@ def merge_arrow(lake: Lake, table: pa.Table, fqn: str) -> WriteResult:
     check_columns(spec, table.column_names)
     path = _rs_path(lake, fqn)
     if path is None:
-        return lake.merge(lake.spark.createDataFrame(table.to_pylist(), spec.schema), fqn)
+        return _merge_by_spark(lake, table, fqn)
     target = arrow_schema(lake, fqn)
     data = without_null_type(table).select(target.names).cast(target)
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.keys)
@@ -160,7 +175,7 @@ def merge_arrow(lake: Lake, table: pa.Table, fqn: str) -> WriteResult:
         if "protocol" not in str(exc).lower() and "feature" not in str(exc).lower():
             raise TableError(f"{fqn}: delta-rs merge failed: {exc}") from exc
         log.warning("%s: delta-rs cannot write this table (%s): merging through Spark", fqn, exc)
-        return lake.merge(lake.spark.createDataFrame(table.to_pylist(), spec.schema), fqn)
+        return _merge_by_spark(lake, table, fqn)
     version = DeltaTable(path).version()
     inserted, updated = int(metrics.get("num_target_rows_inserted", 0)), int(metrics.get("num_target_rows_updated", 0))
     result = WriteResult(fqn, "MERGE" if version != before else "NOOP", version, rows_inserted=inserted, rows_updated=updated)

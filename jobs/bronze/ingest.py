@@ -13,10 +13,10 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
 from jobs.bronze.adapter import SourceAdapter, adapters, adapters_for
@@ -113,20 +113,15 @@ class KnownFile:
 
 def _known_files(lake: Lake, source: str) -> tuple[dict[str, str], dict[str, KnownFile]]:
     """(sha -> path, path -> the latest ingest of that path) of the source's ingested files."""
-    rows = [r for r in read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "status", "file_sha256", "source_file", "file_size",
-                                                               "ingested_at"]).to_pylist()
-            if r["source"] == source and r["status"] in ("ingested", "empty")]
-    by_sha = {r["file_sha256"]: r["source_file"] for r in rows}
-    by_path: dict[str, KnownFile] = {}
-    for r in sorted(rows, key=lambda r: _epoch(r["ingested_at"])):
-        by_path[r["source_file"]] = KnownFile(r["source_file"], r["file_sha256"], r["file_size"], _epoch(r["ingested_at"]))
+    known = read_arrow(lake, BRONZE_INGEST_BATCHES, ["file_sha256", "source_file", "file_size", "ingested_at"],
+                       where={"source": [source], "status": ["ingested", "empty"]})
+    # ingested_at as seconds since the epoch (written in UTC), oldest first: the latest ingest of a path wins
+    micros = pc.cast(pc.cast(known["ingested_at"], pa.timestamp("us", tz="UTC")), pa.int64())
+    known = known.append_column("at_us", micros).sort_by("at_us")
+    by_sha = dict(zip(known["file_sha256"].to_pylist(), known["source_file"].to_pylist(), strict=True))
+    by_path = {path: KnownFile(path, sha, size, at / 1e6) for path, sha, size, at in
+               zip(*(known[c].to_pylist() for c in ("source_file", "file_sha256", "file_size", "at_us")), strict=True)}
     return by_sha, by_path
-
-
-def _epoch(ts: datetime) -> float:
-    """Seconds since the epoch of a manifest's ingested_at: written naive in UTC
-    (lineage.now_utc), read back naive through Spark and as UTC through delta-rs."""
-    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
 
 
 def record_manifest(lake: Lake, manifest: list[tuple]) -> None:
@@ -261,9 +256,9 @@ def refuse_files(lake: Lake, adapter: SourceAdapter, files: list[Path], reason: 
     with status refused, so the reconciliation counts it: read 1 = quarantined 1. A file refused
     before (same path, same bytes) is reported again but written once."""
     shas = [sha256_file(f) for f in files]
-    seen = {(r["source_file"], r["file_sha256"]) for r in read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "status", "source_file",
-                                                                                               "file_sha256"]).to_pylist()
-            if r["source"] == adapter.NAME and r["status"] == "refused"}
+    refused = read_arrow(lake, BRONZE_INGEST_BATCHES, ["source_file", "file_sha256"],
+                         where={"source": [adapter.NAME], "status": ["refused"]})
+    seen = set(zip(refused["source_file"].to_pylist(), refused["file_sha256"].to_pylist(), strict=True))
     for f in files:
         log.error("%s: file refused: %s", f, reason)
     again = [FileReport(str(f), sha, "refused", 1, 0, 1) for f, sha in zip(files, shas, strict=True) if (str(f), sha) in seen]

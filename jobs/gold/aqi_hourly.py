@@ -27,7 +27,7 @@ from smartmon.catalog.names import (
     SILVER_QC_FLAGS,
 )
 from smartmon.changes import DayWindow
-from smartmon.io import Lake, time_files
+from smartmon.io import Lake
 from smartmon.jobspec import Job, by_day
 from smartmon.standards.aqi import (
     CORE_POLLUTANTS,
@@ -97,7 +97,7 @@ def run(lake: Lake, rule_set: str | None = None, days: list[date] | None = None,
         total, excluded = rows.agg(F.count("*"), F.sum("n_excluded")).first()
         excluded = excluded or 0
         result = lake.merge(rows, PRODUCT, keys_unique=True, where=lambda a: win.where(widen=False, alias=a),
-                            cluster_by=("ts", time_files(total, len(win.days), lake.spark.sparkContext.defaultParallelism)))
+                            cluster_by=("ts", total, len(win.days)))
         rows.unpersist()
         log.info("gold.aqi_hourly: %d values excluded by ERROR QC flags in %s", excluded, win.describe())
         if result.rows_written and rule_set is None:

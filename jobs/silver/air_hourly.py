@@ -47,7 +47,7 @@ from smartmon.catalog.names import (
 )
 from smartmon.changes import DayWindow
 from smartmon.errors import GraphError
-from smartmon.io import Lake, time_files
+from smartmon.io import Lake
 from smartmon.lineage import quarantine
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ def run(lake: Lake, batches: dict[str, list[str]] | None = None, run_id: str = "
         rows = rows.cache()
     fixed = corrections.record(lake, rows, SILVER_AIR_HOURLY, VALUE_COLS, months, hours) if reloading else {"corrected": 0, "audited_reopened": 0}
     result = lake.merge(rows, SILVER_AIR_HOURLY, within={"month": months}, keys_unique=True, values=VALUE_COLS,
-                        where=lambda a: win.predicate(widen=False, alias=a), cluster_by=("ts", time_files(sum(r["count"] for r in facts), len(win.days),
-                                                                 lake.spark.sparkContext.defaultParallelism)))
+                        where=lambda a: win.predicate(widen=False, alias=a), cluster_by=("ts", sum(r["count"] for r in facts), len(win.days)))
     if reloading:
         rows.unpersist()
     q = quarantine(lake, bad_cells(parsed).unionByName(bad_times(parsed)).unionByName(unknown), stage=SILVER_AIR_HOURLY)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jobs.bronze.adapter import feeding
 from jobs.bronze.handoff import merge_arrow, read_arrow
@@ -32,13 +33,12 @@ Conformer = Callable[[Lake, dict[str, list[str]] | None], dict[str, int]]
 def pending_batches(lake: Lake, job: str, adapters: tuple[str, ...]) -> dict[str, list[str]]:
     """adapter -> ids of its ingested batches that `job` has not conformed yet (both bookkeeping
     tables read by delta-rs on a local lake: every silver job asks this every night)."""
-    done = {r["batch_id"] for r in read_arrow(lake, SILVER_CONFORMED_BATCHES, ["job", "batch_id"]).to_pylist() if r["job"] == job}
+    done = read_arrow(lake, SILVER_CONFORMED_BATCHES, ["batch_id"], where={"job": [job]})["batch_id"]
+    batches = read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "batch_id"], where={"source": adapters, "status": ["ingested"]})
+    todo = batches.filter(pc.invert(pc.is_in(batches["batch_id"], value_set=done.combine_chunks()))).group_by(["source", "batch_id"]).aggregate([])
     out: dict[str, list[str]] = {}
-    for r in read_arrow(lake, BRONZE_INGEST_BATCHES, ["source", "batch_id", "status"]).to_pylist():
-        if r["source"] in adapters and r["status"] == "ingested" and r["batch_id"] not in done:
-            ids = out.setdefault(r["source"], [])
-            if r["batch_id"] not in ids:
-                ids.append(r["batch_id"])
+    for source, batch in zip(todo["source"].to_pylist(), todo["batch_id"].to_pylist(), strict=True):
+        out.setdefault(source, []).append(batch)
     return out
 
 

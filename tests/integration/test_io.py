@@ -193,6 +193,8 @@ def test_bookkeeping_merge_from_arrow_inserts_updates_only_changes_and_reads_bac
                  for r in handoff.read_arrow(lake, BRONZE_INGEST_BATCHES, ["source_file", "records_read", "ingested_at"]).to_pylist())
     assert got == [("a.csv", 3, datetime(2019, 1, 5, 3)), ("b.csv", 5, datetime(2019, 1, 5, 3))]
     assert sorted(r.records_read for r in lake.read(BRONZE_INGEST_BATCHES).collect()) == [3, 5]
+    only_b = handoff.read_arrow(lake, BRONZE_INGEST_BATCHES, ["records_read"], where={"source_file": ["b.csv"], "status": ["ingested"]})
+    assert only_b["records_read"].to_pylist() == [5]
 
 
 def test_maintenance_reads_the_same_state_from_the_log_by_delta_rs_and_by_spark(spark, settings, tmp_path, monkeypatch):
