@@ -11,8 +11,10 @@ Two nights of the same network, in one run, side by side:
   the month-end night, the night whose cost grew with the month when jobs were month-scoped.
 Cost follows data when the two walls are close.
 
-The run has its own landing zone and MLflow store (gold.forecasts then has no champion to serve
-and says so; everything else runs as in production, the standing scenarios included). Its last
+The run has its own landing zone and MLflow stores: the first night a new one (no station has 7
+days yet, nothing to train), the measured night a copy of the history's, so the champions the
+history's nightly trained are found and served, and the weekly retrain runs only when due, as in a
+nightly series; everything else runs as in production, the standing scenarios included. Its last
 line is one JSON object: stations, history_days, wall_s, peak_mib, first_night_wall_s.
 """
 
@@ -24,10 +26,12 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -93,10 +97,15 @@ def data_root(base: Path, data: str | None) -> Path | None:
     return beside if beside.is_dir() else None
 
 
+def lake_key(base: Path, stations: int, start: date, days: int) -> Path:
+    """The cache folder of a network's history on a base lake."""
+    return CACHE / f"national-{stations}-{start}-{days}d-base{base_version(base)}"
+
+
 def history_lake(base: Path, stations: int, start: date, days: int, work: Path, rebuild: bool,
                  data: Path | None) -> tuple[Path, Path]:
     """(lake, landing) holding `days` days of the network's history, built once and cached."""
-    key = CACHE / f"national-{stations}-{start}-{days}d-base{base_version(base)}"
+    key = lake_key(base, stations, start, days)
     if rebuild and key.exists():
         shutil.rmtree(key)
     if not (key / "done").exists():
@@ -115,6 +124,25 @@ def history_lake(base: Path, stations: int, start: date, days: int, work: Path, 
     # the landing zone stays where the history's files were ingested from: under another path the
     # same bytes would be duplicate deliveries (quarantined), not files already ingested (skipped)
     return copy, key / "landing"
+
+
+def carry_mlflow(key: Path, work: Path, tag: str) -> None:
+    """Give the measured night a copy of the history's MLflow store (the sqlite database and the
+    artifacts), its absolute artifact paths moved to the copy, so the history's champions are
+    found and the night's own runs stay out of the cache."""
+    old, new = key / "artifacts-history", work / f"artifacts-{tag}"
+    db = work / f"mlflow-{tag}.db"
+    if not (key / "mlflow-history.db").exists():
+        return
+    shutil.copy2(key / "mlflow-history.db", db)
+    if old.exists():
+        shutil.copytree(old, new)
+    with closing(sqlite3.connect(db)) as con, con:
+        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            for col in con.execute(f"PRAGMA table_info('{table}')").fetchall():
+                if col[2].upper() in ("TEXT", "VARCHAR") or col[2].upper().startswith("VARCHAR"):
+                    con.execute(f'UPDATE "{table}" SET "{col[1]}" = REPLACE("{col[1]}", ?, ?) WHERE "{col[1]}" LIKE ?',
+                                (str(old), str(new), f"%{old}%"))
 
 
 def measure(lake: Path, landing: Path, stations: int, run_date: date, work: Path, tag: str, data: Path | None) -> dict:
@@ -144,6 +172,7 @@ def main(stations: int, history_days: int, base_lake: str = "lake", start: str =
         if history_days:
             run_date = first_day + timedelta(days=history_days)
             lake, landing = history_lake(base, stations, first_day, history_days, work, rebuild, root)
+            carry_mlflow(lake_key(base, stations, first_day, history_days), work, "later")
             before = {p for p in landing.rglob("*") if p.is_file()}
             try:
                 later = measure(lake, landing, stations, run_date, work, "later", root)
