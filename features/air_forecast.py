@@ -15,8 +15,10 @@ import logging
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import reduce
 
 import h3
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -33,7 +35,7 @@ from smartmon.catalog.names import (
     SILVER_QC_FLAGS,
     SILVER_STATIONS,
 )
-from smartmon.changes import DayWindow
+from smartmon.changes import DayWindow, literal
 from smartmon.io import Lake
 from smartmon.jobspec import Job, by_day
 from smartmon.qc.apply import valid_air
@@ -47,6 +49,7 @@ LOOKBACK = timedelta(days=CLIM_DAYS + 1)  # the climatology's 30 days before the
 HORIZONS_NIGHTLY = 72  # hours ahead of the nightly's issue (the next three Beijing days)
 MIN_HISTORY_DAYS = 7  # a station is forecast once it reported on this many of the last 31 days
 KRING = (5, 2)  # H3 resolution and ring size of the neighbour aggregate
+FEATURE_SPAN = timedelta(hours=24)  # the hours before an issue its statistics reach: 24 h means and maxima, the 24 h lag
 METEO_COLS = ("temp_c", "dewpoint_c", "humidity_pct", "pressure_hpa", "rain_mm", "wind_u", "wind_v")
 
 
@@ -55,14 +58,20 @@ def issue_time(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, NIGHTLY_ISSUE_HOUR_UTC)
 
 
-def hourly_grid(air: DataFrame, meteo: DataFrame, until: datetime | None = None) -> DataFrame:
+def hourly_grid(air: DataFrame, meteo: DataFrame, until: datetime | None = None,
+                issues: Sequence[datetime] | None = None) -> DataFrame:
     """One row per station and hour between its first and last value (missing hours as nulls),
     so windows count hours, not rows. `until` extends every station's grid to that hour, so a
-    station that missed the last hours before an issue is still issued (with what it had)."""
+    station that missed the last hours before an issue is still issued (with what it had).
+    Given issues, only the hours their statistics reach (FEATURE_SPAN before each) are kept:
+    a night's issue reads 31 days for its climatology, and its windows need one."""
     bounds = air.groupBy("station_id").agg(F.min("ts").alias("t0"), F.max("ts").alias("t1"))
     if until is not None:
         bounds = bounds.withColumn("t1", F.greatest("t1", F.lit(until)))
     grid = bounds.select("station_id", F.explode(F.sequence("t0", "t1", F.expr("INTERVAL 1 HOUR"))).alias("ts"))
+    if issues:
+        near = reduce(Column.__or__, [F.col("ts").between(F.lit(i - FEATURE_SPAN), F.lit(i)) for i in sorted(set(issues))])
+        grid, air, meteo = grid.where(near), air.where(near), meteo.where(near)
     df = grid.join(air.select("station_id", "ts", *LAG_POLLUTANTS), ["station_id", "ts"], "left")
     df = df.join(meteo.select("station_id", "ts", *METEO_COLS), ["station_id", "ts"], "left")
     return df.withColumn("_h", hour_index(F.col("ts")))
@@ -141,19 +150,28 @@ def kring_pairs(stations: list[tuple[str, int | None]]) -> list[tuple[str, str]]
     return pairs
 
 
+def stable_mean(c: str) -> Column:
+    """The mean of a group's non-null values summed in sorted order: the same bits whatever order
+    the shuffle brings the rows in (F.avg's last bits follow that order, and a re-run would then
+    rewrite rows whose values did not change)."""
+    xs = F.array_sort(F.collect_list(c))
+    return F.when(F.size(xs) > 0, F.aggregate(xs, F.lit(0.0), lambda acc, x: acc + x) / F.size(xs))
+
+
 def with_neighbours(feats: DataFrame, pairs: DataFrame) -> DataFrame:
     nb = feats.select(F.col("station_id").alias("neighbour_id"), "issued_at", "pm25_last", "pm25_mean24", "o3_last")
     agg = pairs.join(nb, "neighbour_id").groupBy("station_id", "issued_at").agg(
-        F.avg("pm25_last").alias("nb_pm25_last"), F.avg("pm25_mean24").alias("nb_pm25_mean24"),
-        F.avg("o3_last").alias("nb_o3_last"), F.count("pm25_last").cast("double").alias("nb_count"))
+        stable_mean("pm25_last").alias("nb_pm25_last"), stable_mean("pm25_mean24").alias("nb_pm25_mean24"),
+        stable_mean("o3_last").alias("nb_o3_last"), F.count("pm25_last").cast("double").alias("nb_count"))
     out = feats.join(agg, ["station_id", "issued_at"], "left")
     return out.withColumn("nb_count", F.coalesce("nb_count", F.lit(0.0)))
 
 
-def history_days(grid: DataFrame, feats: DataFrame) -> DataFrame:
+def history_days(air: DataFrame, feats: DataFrame) -> DataFrame:
     """feats + history_days: the Beijing days of the 31 ending with the issue's on which the
-    station reported any pollutant by the issue time (who is forecast: MIN_HISTORY_DAYS)."""
-    seen = (grid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull())
+    station reported any pollutant by the issue time (who is forecast: MIN_HISTORY_DAYS).
+    air: the station-hours (the hourly grid or the air rows: hours without a value do not count)."""
+    seen = (air.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull())
             .groupBy("station_id", beijing_day(F.col("ts")).alias("_d")).agg(F.min("ts").alias("_first")))
     issue = feats.select("station_id", "issued_at").distinct()
     n = (issue.join(seen, "station_id")
@@ -166,7 +184,8 @@ def climatology(grid: DataFrame, days: Sequence[date] | None = None) -> DataFram
     """Mean of each target at the same UTC hour of day over the 30 days before day D: for every
     day of the grid, or for the given UTC days, all 24 hours of each (also the hours after an
     issue that the data does not reach yet: a forecast needs them, and they use only the days
-    before)."""
+    before). With days given, `grid` may be the air rows themselves (hours without a value
+    add nothing to a mean, and every station gets the days' 24 hours)."""
     df = grid.select("station_id", "ts", *CLIM_TARGETS)
     if days:
         slots = grid.sparkSession.createDataFrame([(datetime(d.year, d.month, d.day) + timedelta(hours=h),) for d in days for h in range(24)],
@@ -195,14 +214,17 @@ def build(air: DataFrame, meteo: DataFrame, stations: DataFrame, issues: Sequenc
           ) -> tuple[DataFrame, DataFrame]:
     """Valid hourly air + meteorology + registry -> (features, climatology) (pure transform), for
     the given issue times (every station's grid reaching the last), else every 00:00 UTC."""
-    grid = hourly_grid(air, meteo, until=max(issues) if issues else None)
+    grid = hourly_grid(air, meteo, until=max(issues) if issues else None, issues=issues)
     cells = [(r.station_id, r.h3_r5) for r in stations.select("station_id", "h3_r5").collect()]
     spark = air.sparkSession
     pairs = spark.createDataFrame(kring_pairs(cells) or [("", "")], "station_id string, neighbour_id string")
     feats = with_neighbours(station_features(grid, issues), pairs)
-    feats = history_days(grid, feats).join(stations.select("station_id", "lat", "lon"), "station_id", "left")
+    # given issues, the grid holds only the hours near them: the days counted and the climatology
+    # come from the air rows of the whole window
+    hours = air.select("station_id", "ts", *LAG_POLLUTANTS) if issues else grid
+    feats = history_days(hours, feats).join(stations.select("station_id", "lat", "lon"), "station_id", "left")
     days = sorted({i.date() for i in issues}) if issues else None
-    return feats.select("station_id", "issued_at", "month", *feature_columns()), climatology(grid, days)
+    return feats.select("station_id", "issued_at", "month", *feature_columns()), climatology(hours, days)
 
 
 def run(lake: Lake, sources: tuple[str, ...] = ("uci-beijing", "kdd2018")) -> dict[str, int]:
@@ -231,14 +253,29 @@ def build_issues(lake: Lake, days: Sequence[date]) -> dict[str, int]:
     issues = [issue_time(d) for d in days]
     win = DayWindow.of(days, lookback=LOOKBACK)
     _, valid = valid_in(lake, win)
-    valid = valid.where(F.col("ts") <= F.lit(max(issues)))
-    ids = valid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull()).select("station_id").distinct()
-    stations = lake.read(SILVER_STATIONS).join(ids, "station_id")
-    meteo = weather_for(lake.read(SILVER_METEO_HOURLY).where(win.predicate()), stations, weather_sources(lake))
-    feats, clim = build(valid.join(ids, "station_id"), meteo, stations, issues)
+    # the 31 days of valid values feed the station list, the windows, the days counted and the
+    # climatology: read and QC-applied once
+    valid = valid.where(F.col("ts") <= F.lit(max(issues))).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        ids = valid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull()).select("station_id").distinct()
+        stations = lake.read(SILVER_STATIONS).join(ids, "station_id").cache()
+        meteo = weather_for(lake.read(SILVER_METEO_HOURLY).where(win.predicate()), stations, weather_sources(lake))
+        feats, clim = build(valid.join(ids, "station_id"), meteo, stations, issues)
+        # a few rows per station: computed once (each MERGE would otherwise redo the windows for
+        # its cut and its write), then written only where an issue is new or a value changed,
+        # reading and rewriting only the files of these issues (a night rebuilds yesterday's
+        # issue unchanged)
+        feats, clim = feats.localCheckpoint(), clim.localCheckpoint()
+    finally:
+        valid.unpersist()
+    stations.unpersist()
     months = sorted({i.strftime("%Y-%m") for i in issues})
-    n = lake.merge(feats, FEATURES_AIR_FORECAST, within={"month": months}).rows_written
-    n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY, within={"month": months}).rows_written
+    issued = ", ".join(literal(i) for i in issues)
+    on_days = ", ".join(f"DATE'{d}'" for d in sorted({i.date() for i in issues}))
+    n = lake.merge(feats, FEATURES_AIR_FORECAST, within={"month": months}, keys_unique=True,
+                   where=lambda a: f"{a + '.' if a else ''}`issued_at` IN ({issued})").rows_written
+    n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY, within={"month": months}, keys_unique=True,
+                    where=lambda a: f"{a + '.' if a else ''}`day` IN ({on_days})").rows_written
     log.info("features of %d issue(s) %s..%s: %d rows written", len(issues), days[0], days[-1], n)
     return {"issues": len(issues), "rows_out": n}
 

@@ -1,7 +1,7 @@
 """Feature tables are point-in-time correct; the control forecast trains on Ray, is tracked and
 registered in MLflow, and its aliases are recorded in Delta (smoke settings)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from pyspark.sql import functions as F
@@ -58,6 +58,47 @@ def test_no_feature_uses_data_after_the_issue_time(inputs, issue, issues):
     now_f, _ = _rows_at(_scramble(air, pollutants, True, issue), meteo, stations, issue, issues)
     sid = next(iter(base_f))
     assert now_f[sid]["pm25_last"] != base_f[sid]["pm25_last"]
+
+
+def test_the_hours_near_the_issues_give_what_the_whole_grid_gives(inputs):
+    """A night's issues keep only the hours their statistics reach (FEATURE_SPAN), and take the
+    days counted and the climatology from the air rows: the same rows as the whole grid gives,
+    for two issues a day apart (their spans meet at the first one's hour)."""
+    air, meteo, stations = inputs
+    issues = [NATIONAL_ISSUE - timedelta(days=1), NATIONAL_ISSUE]
+    air = air.where(F.col("ts") <= F.lit(NATIONAL_ISSUE))  # as build_issues reads it
+    feats, clim = air_forecast.build(air, meteo, stations, issues)
+    grid = air_forecast.hourly_grid(air, meteo, until=NATIONAL_ISSUE)
+    whole = air_forecast.history_days(grid, air_forecast.station_features(grid, issues))
+    cols = [c for c in whole.columns if c in feats.columns]
+
+    def rows(df):
+        return sorted(tuple(r) for r in df.select(*cols).collect())
+
+    got, want = rows(feats), rows(whole)
+    assert len(got) == len(want) == 2 * stations.count()
+    assert got == want
+    days = sorted({i.date() for i in issues})
+    want_clim = sorted(tuple(r) for r in air_forecast.climatology(grid, days).collect())
+    assert sorted(tuple(r) for r in clim.collect()) == want_clim and len(want_clim) == 2 * 24 * stations.count()
+
+
+def test_neighbour_means_have_the_same_bits_whatever_the_row_order(lake):
+    """The neighbour aggregates sum in sorted order: a shuffle's row order does not move their
+    last bits (with F.avg it did, and a re-run rewrote hundreds of unchanged rows)."""
+    spark = lake.spark
+    values = [1e16, 1.0, -1e16, 0.1, 0.7, 3.3, None]
+    issue = datetime(2019, 1, 31, 16)
+    feats = spark.createDataFrame([("A", issue, 5.0, 5.0, 5.0)] + [(f"N{k}", issue, v, v, v) for k, v in enumerate(values)],
+                                  "station_id string, issued_at timestamp, pm25_last double, pm25_mean24 double, o3_last double")
+    pairs = spark.createDataFrame([("A", f"N{k}") for k in range(len(values))], "station_id string, neighbour_id string")
+    seen = set()
+    for seed in range(6):
+        shuffled = feats.orderBy(F.rand(seed)).repartition(3)
+        row = air_forecast.with_neighbours(shuffled, pairs.orderBy(F.rand(seed + 10))).where("station_id = 'A'").first()
+        seen.add((row.nb_pm25_last, row.nb_pm25_mean24, row.nb_o3_last, row.nb_count))
+    present = sorted(v for v in values if v is not None)
+    assert seen == {(sum(present) / 6, sum(present) / 6, sum(present) / 6, 6.0)}
 
 
 def test_feature_table_has_every_declared_column(lake, features_built):
