@@ -44,6 +44,13 @@ from smartmon.qc.flagframe import hour_index
 log = logging.getLogger(__name__)
 ISSUE_HOUR_UTC = 0  # the research forecaster's issues (KDD Cup 2018)
 NIGHTLY_ISSUE_HOUR_UTC = 16  # the nightly's: the hour ending 24:00 Beijing
+# What a nightly issue does not have yet: the night's file of Beijing day D (CNEMC's archive, and
+# the tiers simulated from it) holds the hours ending 00:00..23:00 of D; the hour ending 24:00,
+# the issue's own, comes with the next day's file. A nightly issue's statistics therefore end one
+# hour before it, in training as in serving (built later, an issue would otherwise see an hour
+# its own night did not have: every national station's `_last` was null at serving, present in
+# every training issue).
+NIGHTLY_DATA_LAG = timedelta(hours=1)
 CLIM_DAYS = 30
 LOOKBACK = timedelta(days=CLIM_DAYS + 1)  # the climatology's 30 days before the issue's UTC date, and that date
 HORIZONS_NIGHTLY = 72  # hours ahead of the nightly's issue (the next three Beijing days)
@@ -58,19 +65,25 @@ def issue_time(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, NIGHTLY_ISSUE_HOUR_UTC)
 
 
+def known_until(issued_at: datetime) -> datetime:
+    """The last hour a nightly issue knows (NIGHTLY_DATA_LAG before it)."""
+    return issued_at - NIGHTLY_DATA_LAG
+
+
 def hourly_grid(air: DataFrame, meteo: DataFrame, until: datetime | None = None,
                 issues: Sequence[datetime] | None = None) -> DataFrame:
     """One row per station and hour between its first and last value (missing hours as nulls),
     so windows count hours, not rows. `until` extends every station's grid to that hour, so a
     station that missed the last hours before an issue is still issued (with what it had).
-    Given issues, only the hours their statistics reach (FEATURE_SPAN before each) are kept:
-    a night's issue reads 31 days for its climatology, and its windows need one."""
+    Given (nightly) issues, only the hours their statistics reach (FEATURE_SPAN up to each one's
+    known_until) are kept: a night's issue reads 31 days for its climatology, its windows one."""
     bounds = air.groupBy("station_id").agg(F.min("ts").alias("t0"), F.max("ts").alias("t1"))
     if until is not None:
         bounds = bounds.withColumn("t1", F.greatest("t1", F.lit(until)))
     grid = bounds.select("station_id", F.explode(F.sequence("t0", "t1", F.expr("INTERVAL 1 HOUR"))).alias("ts"))
     if issues:
-        near = reduce(Column.__or__, [F.col("ts").between(F.lit(i - FEATURE_SPAN), F.lit(i)) for i in sorted(set(issues))])
+        ends = sorted({known_until(i) for i in issues})
+        near = reduce(Column.__or__, [F.col("ts").between(F.lit(e - FEATURE_SPAN), F.lit(e)) for e in ends])
         grid, air, meteo = grid.where(near), air.where(near), meteo.where(near)
     df = grid.join(air.select("station_id", "ts", *LAG_POLLUTANTS), ["station_id", "ts"], "left")
     df = df.join(meteo.select("station_id", "ts", *METEO_COLS), ["station_id", "ts"], "left")
@@ -86,7 +99,8 @@ def _lag(c: str, hours: int) -> Column:
 
 
 def station_features(grid: DataFrame, issues: Sequence[datetime] | None = None) -> DataFrame:
-    """Per station and issue hour (the given issues, else every 00:00 UTC): lags and rolling
+    """Per station and issue hour (the given nightly issues, each from the hour it knows last,
+    NIGHTLY_DATA_LAG before it; else every 00:00 UTC, from that hour): lags and rolling
     statistics, meteorology, calendar."""
     df = grid
     for p in LAG_POLLUTANTS:
@@ -96,8 +110,13 @@ def station_features(grid: DataFrame, issues: Sequence[datetime] | None = None) 
     df = (df.withColumn("pressure_d24", F.col("pressure_hpa") - _lag("pressure_hpa", 24))
           .withColumn("wind_u_mean24", F.avg("wind_u").over(_w(24))).withColumn("wind_v_mean24", F.avg("wind_v").over(_w(24)))
           .withColumn("rain_sum24", F.sum("rain_mm").over(_w(24))))
-    at = F.col("ts").isin([F.lit(i) for i in issues]) if issues else F.hour("ts") == ISSUE_HOUR_UTC
-    df = df.where(at).withColumnRenamed("ts", "issued_at")
+    if issues:
+        lag = int(NIGHTLY_DATA_LAG.total_seconds() // 3600)
+        df = (df.where(F.col("ts").isin([F.lit(known_until(i)) for i in issues]))
+              .withColumn("ts", F.col("ts") + F.make_interval(hours=F.lit(lag))))
+    else:
+        df = df.where(F.hour("ts") == ISSUE_HOUR_UTC)
+    df = df.withColumnRenamed("ts", "issued_at")
     local = utc_to_beijing(F.col("issued_at"))
     angle = F.lit(2 * math.pi) * F.dayofyear(local) / F.lit(365.25)
     return (df.withColumn("doy_sin", F.sin(angle)).withColumn("doy_cos", F.cos(angle))
@@ -167,15 +186,17 @@ def with_neighbours(feats: DataFrame, pairs: DataFrame) -> DataFrame:
     return out.withColumn("nb_count", F.coalesce("nb_count", F.lit(0.0)))
 
 
-def history_days(air: DataFrame, feats: DataFrame) -> DataFrame:
+def history_days(air: DataFrame, feats: DataFrame, lag: timedelta = timedelta(0)) -> DataFrame:
     """feats + history_days: the Beijing days of the 31 ending with the issue's on which the
-    station reported any pollutant by the issue time (who is forecast: MIN_HISTORY_DAYS).
-    air: the station-hours (the hourly grid or the air rows: hours without a value do not count)."""
+    station reported any pollutant by the hour the issue knows last (`lag` before it; who is
+    forecast: MIN_HISTORY_DAYS). air: the station-hours (the hourly grid or the air rows: hours
+    without a value do not count)."""
     seen = (air.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull())
             .groupBy("station_id", beijing_day(F.col("ts")).alias("_d")).agg(F.min("ts").alias("_first")))
     issue = feats.select("station_id", "issued_at").distinct()
     n = (issue.join(seen, "station_id")
-         .where((F.col("_first") <= F.col("issued_at")) & (F.col("_d") >= F.date_sub(beijing_day(F.col("issued_at")), CLIM_DAYS)))
+         .where((F.col("_first") <= F.col("issued_at") - F.make_interval(hours=F.lit(int(lag.total_seconds() // 3600))))
+                & (F.col("_d") >= F.date_sub(beijing_day(F.col("issued_at")), CLIM_DAYS)))
          .groupBy("station_id", "issued_at").agg(F.count("*").cast("double").alias("history_days")))
     return feats.join(n, ["station_id", "issued_at"], "left").withColumn("history_days", F.coalesce("history_days", F.lit(0.0)))
 
@@ -213,8 +234,9 @@ def horizon_rows(feats: DataFrame, clim: DataFrame, horizons: int = 48) -> DataF
 def build(air: DataFrame, meteo: DataFrame, stations: DataFrame, issues: Sequence[datetime] | None = None
           ) -> tuple[DataFrame, DataFrame]:
     """Valid hourly air + meteorology + registry -> (features, climatology) (pure transform), for
-    the given issue times (every station's grid reaching the last), else every 00:00 UTC."""
-    grid = hourly_grid(air, meteo, until=max(issues) if issues else None, issues=issues)
+    the given nightly issue times (each from the hour it knows last, every station's grid reaching
+    the last issue's), else every 00:00 UTC."""
+    grid = hourly_grid(air, meteo, until=known_until(max(issues)) if issues else None, issues=issues)
     cells = [(r.station_id, r.h3_r5) for r in stations.select("station_id", "h3_r5").collect()]
     spark = air.sparkSession
     pairs = spark.createDataFrame(kring_pairs(cells) or [("", "")], "station_id string, neighbour_id string")
@@ -222,7 +244,7 @@ def build(air: DataFrame, meteo: DataFrame, stations: DataFrame, issues: Sequenc
     # given issues, the grid holds only the hours near them: the days counted and the climatology
     # come from the air rows of the whole window
     hours = air.select("station_id", "ts", *LAG_POLLUTANTS) if issues else grid
-    feats = history_days(hours, feats).join(stations.select("station_id", "lat", "lon"), "station_id", "left")
+    feats = history_days(hours, feats, NIGHTLY_DATA_LAG if issues else timedelta(0)).join(stations.select("station_id", "lat", "lon"), "station_id", "left")
     days = sorted({i.date() for i in issues}) if issues else None
     return feats.select("station_id", "issued_at", "month", *feature_columns()), climatology(hours, days)
 
@@ -255,7 +277,7 @@ def build_issues(lake: Lake, days: Sequence[date]) -> dict[str, int]:
     _, valid = valid_in(lake, win)
     # the 31 days of valid values feed the station list, the windows, the days counted and the
     # climatology: read and QC-applied once
-    valid = valid.where(F.col("ts") <= F.lit(max(issues))).persist(StorageLevel.MEMORY_AND_DISK)
+    valid = valid.where(F.col("ts") <= F.lit(known_until(max(issues)))).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         ids = valid.where(F.coalesce(*[F.col(p) for p in LAG_POLLUTANTS]).isNotNull()).select("station_id").distinct()
         stations = lake.read(SILVER_STATIONS).join(ids, "station_id").cache()

@@ -4,7 +4,8 @@ Each night scores the issues of the three Beijing days before the run date (the 
 covers the three days after its own, so the issue of D-3 comes fully true on D, that of D-1 for
 its first 24 hours): every forecast hour with a valid observation (QC applied, as the gold
 products read them) is paired with the observation and with two baselines on the same pairs,
-persistence (the last valid observation at or before the issue hour, within 24 h) and the
+persistence (the last valid observation the issue knew, within 24 h: the hour before the issue,
+as the night had it) and the
 climatology of the target hour (the one features.air_climatology gave the model). Observed O3-8h and AQI come from the functions that
 make gold.air_moving and gold.aqi_hourly (the AQI of all six pollutants: what was published).
 Rows are kept per target, horizon, network and city with n, so any grouping re-aggregates
@@ -26,7 +27,7 @@ from datetime import date, datetime, timedelta
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from features.air_forecast import issue_time
+from features.air_forecast import NIGHTLY_DATA_LAG, issue_time
 from jobs.gold import scope
 from jobs.gold.air_moving import moving_frame
 from jobs.gold.aqi_daily import daily_aqi, daily_values
@@ -101,11 +102,13 @@ def _scores(prefix: str, f: Column, a: Column, only: Column | None = None) -> li
 
 
 def persistence(observed: DataFrame, issued: DataFrame) -> DataFrame:
-    """(station_id, issued_at, target, persistence): the last valid observation at or before each
-    issue, within PERSISTENCE_HOURS of it (what a forecaster would carry forward; a station that
-    missed the issue hour itself keeps its latest value, as the models' base does)."""
+    """(station_id, issued_at, target, persistence): the last valid observation each issue knew
+    (at or before its known_until: the night did not have the issue's own hour yet), within
+    PERSISTENCE_HOURS of the issue (what a forecaster would carry forward; a station that missed
+    that hour keeps its latest value, as the models' base does)."""
     lo = F.col("issued_at") - F.make_interval(hours=F.lit(PERSISTENCE_HOURS))
-    near = observed.join(F.broadcast(issued), (F.col("ts") <= F.col("issued_at")) & (F.col("ts") > lo))
+    known = F.col("issued_at") - F.make_interval(hours=F.lit(int(NIGHTLY_DATA_LAG.total_seconds() // 3600)))
+    near = observed.join(F.broadcast(issued), (F.col("ts") <= known) & (F.col("ts") > lo))
     return near.groupBy("station_id", "issued_at", "target").agg(F.max_by("observed", "ts").alias("persistence"))
 
 
