@@ -140,7 +140,7 @@ def carry_mlflow(key: Path, work: Path, tag: str) -> None:
     with closing(sqlite3.connect(db)) as con, con:
         for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
             for col in con.execute(f"PRAGMA table_info('{table}')").fetchall():
-                if col[2].upper() in ("TEXT", "VARCHAR") or col[2].upper().startswith("VARCHAR"):
+                if col[2].upper().startswith(("TEXT", "VARCHAR")):
                     con.execute(f'UPDATE "{table}" SET "{col[1]}" = REPLACE("{col[1]}", ?, ?) WHERE "{col[1]}" LIKE ?',
                                 (str(old), str(new), f"%{old}%"))
 

@@ -70,6 +70,11 @@ def known_until(issued_at: datetime) -> datetime:
     return issued_at - NIGHTLY_DATA_LAG
 
 
+def known_until_col(issued_at: Column) -> Column:
+    """known_until as a Spark expression (the skill's persistence takes the same hour)."""
+    return issued_at - F.lit(NIGHTLY_DATA_LAG)
+
+
 def hourly_grid(air: DataFrame, meteo: DataFrame, until: datetime | None = None,
                 issues: Sequence[datetime] | None = None) -> DataFrame:
     """One row per station and hour between its first and last value (missing hours as nulls),
@@ -111,9 +116,8 @@ def station_features(grid: DataFrame, issues: Sequence[datetime] | None = None) 
           .withColumn("wind_u_mean24", F.avg("wind_u").over(_w(24))).withColumn("wind_v_mean24", F.avg("wind_v").over(_w(24)))
           .withColumn("rain_sum24", F.sum("rain_mm").over(_w(24))))
     if issues:
-        lag = int(NIGHTLY_DATA_LAG.total_seconds() // 3600)
         df = (df.where(F.col("ts").isin([F.lit(known_until(i)) for i in issues]))
-              .withColumn("ts", F.col("ts") + F.make_interval(hours=F.lit(lag))))
+              .withColumn("ts", F.col("ts") + F.lit(NIGHTLY_DATA_LAG)))
     else:
         df = df.where(F.hour("ts") == ISSUE_HOUR_UTC)
     df = df.withColumnRenamed("ts", "issued_at")
@@ -195,8 +199,7 @@ def history_days(air: DataFrame, feats: DataFrame, lag: timedelta = timedelta(0)
             .groupBy("station_id", beijing_day(F.col("ts")).alias("_d")).agg(F.min("ts").alias("_first")))
     issue = feats.select("station_id", "issued_at").distinct()
     n = (issue.join(seen, "station_id")
-         .where((F.col("_first") <= F.col("issued_at") - F.make_interval(hours=F.lit(int(lag.total_seconds() // 3600))))
-                & (F.col("_d") >= F.date_sub(beijing_day(F.col("issued_at")), CLIM_DAYS)))
+         .where((F.col("_first") <= F.col("issued_at") - F.lit(lag)) & (F.col("_d") >= F.date_sub(beijing_day(F.col("issued_at")), CLIM_DAYS)))
          .groupBy("station_id", "issued_at").agg(F.count("*").cast("double").alias("history_days")))
     return feats.join(n, ["station_id", "issued_at"], "left").withColumn("history_days", F.coalesce("history_days", F.lit(0.0)))
 
@@ -293,11 +296,11 @@ def build_issues(lake: Lake, days: Sequence[date]) -> dict[str, int]:
     stations.unpersist()
     months = sorted({i.strftime("%Y-%m") for i in issues})
     issued = ", ".join(literal(i) for i in issues)
-    on_days = ", ".join(f"DATE'{d}'" for d in sorted({i.date() for i in issues}))
     n = lake.merge(feats, FEATURES_AIR_FORECAST, within={"month": months}, keys_unique=True,
                    where=lambda a: f"{a + '.' if a else ''}`issued_at` IN ({issued})").rows_written
+    clim_days = DayWindow.of({i.date() for i in issues})  # the climatology's UTC days are the issues' Beijing days
     n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY, within={"month": months}, keys_unique=True,
-                    where=lambda a: f"{a + '.' if a else ''}`day` IN ({on_days})").rows_written
+                    where=lambda a: clim_days.daily_where(alias=a)).rows_written
     log.info("features of %d issue(s) %s..%s: %d rows written", len(issues), days[0], days[-1], n)
     return {"issues": len(issues), "rows_out": n}
 

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from features.air_forecast import NIGHTLY_DATA_LAG, issue_time
+from features.air_forecast import issue_time, known_until_col
 from jobs.gold import scope
 from jobs.gold.air_moving import moving_frame
 from jobs.gold.aqi_daily import daily_aqi, daily_values
@@ -107,8 +107,7 @@ def persistence(observed: DataFrame, issued: DataFrame) -> DataFrame:
     PERSISTENCE_HOURS of the issue (what a forecaster would carry forward; a station that missed
     that hour keeps its latest value, as the models' base does)."""
     lo = F.col("issued_at") - F.make_interval(hours=F.lit(PERSISTENCE_HOURS))
-    known = F.col("issued_at") - F.make_interval(hours=F.lit(int(NIGHTLY_DATA_LAG.total_seconds() // 3600)))
-    near = observed.join(F.broadcast(issued), (F.col("ts") <= known) & (F.col("ts") > lo))
+    near = observed.join(F.broadcast(issued), (F.col("ts") <= known_until_col(F.col("issued_at"))) & (F.col("ts") > lo))
     return near.groupBy("station_id", "issued_at", "target").agg(F.max_by("observed", "ts").alias("persistence"))
 
 
