@@ -184,7 +184,7 @@ def evaluate(spark: SparkSession, clean: pd.DataFrame, stations: DataFrame, rule
     rich = set(counts[counts >= int(cfg["min_neighbours"]) + 2].index) & set(clean["station_id"])
     faulty, events = inject(clean, rich, rules, seed)
     air = spark.createDataFrame(faulty)
-    flags, scores, cached = air_products(air, spark.createDataFrame(pairs), rules)
+    flags, scores, cached = air_products(air, pairs, rules)
     warn = flags.where(F.col("level").isin("WARNING", "ERROR")).select("station_id", "parameter", "ts_from", "ts_to").toPandas()
     ranks = scores.select("station_id", "day", "rank").toPandas()
     for df in cached:

@@ -12,6 +12,7 @@ import logging
 from datetime import date, timedelta
 from functools import reduce
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -43,19 +44,20 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(hours=24)  # every rule window whole: 8 h constant runs and 2-day offset runs across midnight
 
 
-def pairs_frame(lake: Lake, rules: Rules) -> DataFrame:
+def neighbour_pairs(lake: Lake, rules: Rules) -> pd.DataFrame:
     """Neighbour pairs of the air stations (computed on the driver from silver.stations)."""
     cfg = rules.air["spatial"]
     st = lake.read(SILVER_STATIONS).where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
     pairs = rule_book_pairs(st, cfg)
     log.info("QC neighbours: %d pairs among %d stations (the %s nearest within %s km)", len(pairs), len(st), cfg["k_nearest"], cfg["radius_km"])
-    schema = "station_id string, neighbour_id string, distance_km double"
-    return lake.spark.createDataFrame(pairs, schema) if len(pairs) else lake.spark.createDataFrame([], schema)
+    return pairs
 
 
-def air_products(air: DataFrame, pairs: DataFrame, rules: Rules) -> tuple[DataFrame, DataFrame, list[DataFrame]]:
+def air_products(air: DataFrame, pairs: pd.DataFrame, rules: Rules) -> tuple[DataFrame, DataFrame, list[DataFrame]]:
     """(air flags, station-day screening scores, cached frames to unpersist) for air rows."""
-    context = hourly_context(long_values(air, AIR_PARAMETERS)).cache()
+    # the rows go to their station's partition once, wide: the per-station windows of the context
+    # then need no shuffle of the six times as many long values
+    context = hourly_context(long_values(air.repartition("station_id"), AIR_PARAMETERS)).cache()
     frame = spatial_frame(context, pairs, rules).cache()
     return air_flags(air, context, frame, rules), station_day_scores(frame, context, rules), [context, frame]
 
@@ -81,7 +83,7 @@ def run(lake: Lake, days: list[date] | None = None, rules: Rules | None = None, 
         if win:
             log.info("QC of air data for %s (read from %d h before)", win.describe(), LOOKBACK.total_seconds() // 3600)
             air = lake.read(SILVER_AIR_HOURLY).where(win.where())
-            flags, scores, cached = air_products(air, pairs_frame(lake, rules), rules)
+            flags, scores, cached = air_products(air, neighbour_pairs(lake, rules), rules)
             # the days are replaced, not merged: see jobs/gold/aqi_daily.py
             ending = win.predicate("ts_to", widen=False)
             air_scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND ({ending})"

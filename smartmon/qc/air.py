@@ -18,6 +18,7 @@ from smartmon.qc.flagframe import (
     hour_index,
     hour_runs,
     lookup,
+    median_of,
 )
 from smartmon.qc.rules import Rules
 from smartmon.qc.spatial import spatial_flags
@@ -75,28 +76,20 @@ def constant_flags(context: DataFrame, rules: Rules) -> DataFrame:
     return as_flags(runs, "constant", "WARNING", detail, rules.version, SOURCE)
 
 
-def _median(arr: Column) -> Column:
-    s = F.array_sort(arr)
-    n = F.size(s)
-    mid = F.element_at(s, (n / 2).cast("int") + 1)
-    low = F.element_at(s, F.greatest((n / 2).cast("int"), F.lit(1)))
-    return F.when(n == 0, None).when(n % 2 == 1, mid).otherwise((low + mid) / 2)
-
-
 def spike_flags(context: DataFrame, rules: Rules) -> DataFrame:
     """A value far above the 3 hours either side and above both adjacent hours -> WARNING."""
     cfg = rules.air["spike"]
     k = float(cfg["factor"])
-    v = context.withColumn("med", _median(F.col("_around"))).withColumn("n_around", F.size("_around"))
     floor = _by_parameter(cfg["floor"])[F.col("parameter")]
-    cond = (
-        (F.col("n_around") >= 4)
-        & (F.col("value") > k * F.col("med"))
-        & (F.col("value") - F.col("med") > floor)
+    # the cheap tests first: the median of the hours around is sorted only for the few values
+    # already above both adjacent hours
+    above = (
+        (F.size("_around") >= 4)
         & (F.col("prev").isNull() | (F.col("value") > k * F.col("prev")))
         & (F.col("next").isNull() | (F.col("value") > k * F.col("next")))
     )
-    hits = v.where(cond).select("station_id", "parameter", F.col("ts").alias("ts_from"), F.col("ts").alias("ts_to"), "value", "med")
+    v = context.where(above).withColumn("med", median_of(F.col("_around")))
+    hits = v.where((F.col("value") > k * F.col("med")) & (F.col("value") - F.col("med") > floor)).select("station_id", "parameter", F.col("ts").alias("ts_from"), F.col("ts").alias("ts_to"), "value", "med")
     detail = F.concat(F.lit("value "), fmt(F.col("value")), F.lit(" against a median of "), fmt(F.col("med")), F.lit(" in the 3 h either side"))
     return as_flags(hits, "spike", "WARNING", detail, rules.version, SOURCE)
 

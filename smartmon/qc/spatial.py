@@ -8,27 +8,129 @@ is not an outlier; only a change against its usual relation is. Robust z uses th
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, Window
+import numpy as np
+import pandas as pd
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from smartmon.beijing_time import beijing_day
 from smartmon.catalog.names import SILVER_AIR_HOURLY
-from smartmon.qc.flagframe import as_flags, fmt, hour_runs
+from smartmon.qc.flagframe import as_flags, fmt, hour_index, hour_runs, median_of
 from smartmon.qc.rules import Rules
 
 MAD_SCALE = 1.4826
+# rows of whole hours handed to the neighbour kernel at a time: bounded memory whatever the window
+KERNEL_ROWS = 500_000
+MEDIAN_SCHEMA = "station_id string, parameter string, ts timestamp, value double, nb_median double, n_nb long"
 
 
-def spatial_frame(values: DataFrame, pairs: DataFrame, rules: Rules) -> DataFrame:
-    """station_id, parameter, ts, value, nb_median, n_nb, dev (centred d), z, day."""
+@dataclass(frozen=True)
+class NeighbourTable:
+    """The neighbour pairs as arrays: stations[i] is station i, nbr[i] its neighbours' indices
+    (-1 past the last), so a row's neighbours are found by arithmetic instead of a join."""
+
+    stations: pd.Index
+    nbr: np.ndarray
+
+    @classmethod
+    def of(cls, pairs: pd.DataFrame) -> NeighbourTable:
+        """pairs: station_id, neighbour_id (smartmon.qc.neighbours.neighbour_pairs)."""
+        ids = pd.Index(sorted(set(pairs["station_id"]) | set(pairs["neighbour_id"])))
+        i = ids.get_indexer(pairs["station_id"])
+        j = ids.get_indexer(pairs["neighbour_id"])
+        order = np.argsort(i, kind="stable")
+        i, j = i[order], j[order]
+        first = np.searchsorted(i, i, side="left")
+        slot = np.arange(len(i)) - first
+        nbr = np.full((len(ids), int(slot.max()) + 1 if len(i) else 1), -1, dtype=np.int64)
+        nbr[i, slot] = j
+        return cls(ids, nbr)
+
+
+def neighbour_medians(rows: pd.DataFrame, table: NeighbourTable, parameters: tuple[str, ...], min_neighbours: int) -> pd.DataFrame:
+    """For rows of whole hours (station_id, parameter, ts, value, _h: hour index), the median of
+    the same parameter at the same hour over the station's neighbours that have it (n_nb of
+    them); rows with fewer than min_neighbours are dropped.
+
+    A join of every value to every neighbour's and a grouped median shuffles twelve rows per
+    value; here each (hour, parameter, station) is one integer key, the neighbours' keys are
+    looked up in the sorted keys, and the median of the row of up to twelve is taken in place.
+    The median of an even count is the mean of the two middle values, as Spark's median gives."""
+    out_cols = ["station_id", "parameter", "ts", "value", "nb_median", "n_nb"]
+    s = table.stations.get_indexer(rows["station_id"])
+    p = pd.Index(parameters).get_indexer(rows["parameter"])
+    ok = (s >= 0) & (p >= 0)
+    rows, s, p = rows[ok], s[ok], p[ok]
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(out_cols, [object, object, "datetime64[ns]", float, float, "int64"], strict=True)})
+    n_st = len(table.stations)
+    slot = rows["_h"].to_numpy(np.int64) * len(parameters) + p
+    key = slot * n_st + s
+    order = np.argsort(key, kind="stable")
+    keys, values = key[order], rows["value"].to_numpy(float)[order]
+    nbr = table.nbr[s]
+    want = slot[:, None] * n_st + nbr
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    found = (nbr >= 0) & (keys[pos] == want)
+    got = np.sort(np.where(found, values[pos], np.inf), axis=1)  # the found values first, in order
+    n = found.sum(axis=1)
+    keep = n >= max(min_neighbours, 1)
+    got, n = got[keep], n[keep]
+    r = np.arange(len(n))
+    lo, hi = got[r, np.maximum((n - 1) // 2, 0)], got[r, n // 2]
+    med = np.where(n % 2 == 1, hi, (lo + hi) / 2)
+    out = rows.loc[keep, ["station_id", "parameter", "ts", "value"]].reset_index(drop=True)
+    out["nb_median"] = med
+    out["n_nb"] = n.astype("int64")
+    return out
+
+
+def whole_hours(batches: Iterator[pd.DataFrame], limit: int) -> Iterator[pd.DataFrame]:
+    """Batches of rows sorted by _h -> frames of whole hours (an hour split across batches is
+    held back until its last row has come)."""
+    held: list[pd.DataFrame] = []
+    size = 0
+    for b in batches:
+        held.append(b)
+        size += len(b)
+        if size < limit:
+            continue
+        rows = pd.concat(held, ignore_index=True)
+        last = rows["_h"].iloc[-1]
+        done = rows["_h"].to_numpy() < last
+        held, size = [rows[~done]], int((~done).sum())
+        if done.any():
+            yield rows[done]
+    if size:
+        yield pd.concat(held, ignore_index=True)
+
+
+def with_neighbour_medians(values: DataFrame, pairs: pd.DataFrame, parameters: tuple[str, ...], min_neighbours: int,
+                           block_rows: int = KERNEL_ROWS) -> DataFrame:
+    """values (station_id, parameter, ts, value) -> MEDIAN_SCHEMA rows: each value beside the
+    median of its neighbours at the same hour. The rows go to the executors by hour (each
+    hour's stations together), sorted by hour within a partition, so the kernel sees whole
+    hours a bounded block at a time; only the small neighbour table is shipped to them."""
+    table = NeighbourTable.of(pairs)
+    params = tuple(parameters)
+
+    def kernel(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for rows in whole_hours(batches, block_rows):
+            yield neighbour_medians(rows, table, params, min_neighbours)
+
+    v = values.select("station_id", "parameter", "ts", "value", hour_index(F.col("ts")).alias("_h"))
+    return v.repartition("_h").sortWithinPartitions("_h").mapInPandas(kernel, MEDIAN_SCHEMA)
+
+
+def spatial_frame(values: DataFrame, pairs: pd.DataFrame, rules: Rules) -> DataFrame:
+    """station_id, parameter, ts, value, nb_median, n_nb, dev (centred d), z, day.
+    pairs: station_id, neighbour_id (the rule book's neighbours, smartmon.qc.neighbours)."""
     cfg = rules.air["spatial"]
-    v = values.where(F.col("parameter").isin(*cfg["parameters"])).select("station_id", "parameter", "ts", "value")
-    nb = v.select(F.col("station_id").alias("neighbour_id"), "ts", "parameter", F.col("value").alias("nb_value"))
-    joined = F.broadcast(pairs.select("station_id", "neighbour_id")).join(nb, "neighbour_id")
-    med = joined.groupBy("station_id", "parameter", "ts").agg(F.median("nb_value").alias("nb_median"), F.count("*").alias("n_nb"))
-    med = med.where(F.col("n_nb") >= int(cfg["min_neighbours"]))
-    f = v.join(med, ["station_id", "parameter", "ts"])
+    v = values.where(F.col("parameter").isin(*cfg["parameters"]))
+    f = with_neighbour_medians(v, pairs, tuple(cfg["parameters"]), int(cfg["min_neighbours"]))
     f = f.withColumn("d", F.log((F.col("value") + 5) / (F.col("nb_median") + 5)))
     # station statistics as window aggregates: one shuffle, and f is not recomputed per join
     station = Window.partitionBy("station_id", "parameter")
@@ -60,13 +162,16 @@ def daily_offsets(frame: DataFrame, rules: Rules) -> DataFrame:
     """station_id, parameter, day, mdev (daily median dev, recentred), zd (mdev in units of the
     daily spread), mz (median hourly z), n_hours, ts_from, ts_to."""
     cfg = rules.air["spatial"]
+    def median(c: Column | str) -> Column:
+        return median_of(F.collect_list(c))
+
     days = frame.groupBy("station_id", "parameter", "day").agg(
-        F.median("dev").alias("mdev"), F.median("z").alias("mz"), F.count("*").alias("n_hours"),
+        median("dev").alias("mdev"), median("z").alias("mz"), F.count("*").alias("n_hours"),
         F.min("ts").alias("ts_from"), F.max("ts").alias("ts_to")
     ).where(F.col("n_hours") >= int(cfg["min_hours_day"]))
-    centre = days.groupBy("station_id", "parameter").agg(F.median("mdev").alias("c"))
+    centre = days.groupBy("station_id", "parameter").agg(median("mdev").alias("c"))
     days = days.join(centre, ["station_id", "parameter"]).withColumn("mdev", F.col("mdev") - F.col("c")).drop("c")
-    sd = days.groupBy("station_id", "parameter").agg((F.median(F.abs("mdev")) * MAD_SCALE).alias("sd"))
+    sd = days.groupBy("station_id", "parameter").agg((median(F.abs("mdev")) * MAD_SCALE).alias("sd"))
     return days.join(sd, ["station_id", "parameter"]).withColumn("zd", F.col("mdev") / F.greatest(F.col("sd"), F.lit(0.05)))
 
 

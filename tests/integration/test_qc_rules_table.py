@@ -80,3 +80,29 @@ def test_device_flags_become_windows(spark):
     got = sorted((r.level, r.ts_from.minute, r.ts_to.minute, r.detail) for r in device_flags(v, RULES).collect())
     assert got == [("ERROR", 10, 30, "HJ 212 data flag C (calibration) on 3 values"),
                    ("ERROR", 50, 50, "HJ 212 data flag D (device fault) on 1 values")]
+
+
+def test_neighbour_medians_on_spark_equal_the_join_they_replace(spark):
+    """The spatial rules' neighbour medians as the job runs them (rows by hour to the executors,
+    whole hours in blocks of a few rows, so an hour is held back across Arrow batches) equal the
+    join of every value to every neighbour's and Spark's grouped median."""
+    import random
+
+    import pandas as pd
+
+    from smartmon.qc.spatial import with_neighbour_medians
+
+    rnd = random.Random(7)
+    ids = [f"S{i}" for i in range(6)]
+    pairs = pd.DataFrame([(a, b) for a in ids for b in ids if a != b and rnd.random() < 0.6], columns=["station_id", "neighbour_id"])
+    rows = [(s, p, T0 + timedelta(hours=h), float(rnd.randint(0, 8) * 5)) for s in ids for p in ("pm25", "pm10", "o3")
+            for h in range(40) if rnd.random() < 0.8]
+    values = spark.createDataFrame(rows, "station_id string, parameter string, ts timestamp, value double")
+    got = with_neighbour_medians(values, pairs, ("pm25", "pm10"), 2, block_rows=5)
+    nb = values.select(F.col("station_id").alias("neighbour_id"), "parameter", "ts", F.col("value").alias("nb_value"))
+    med = (spark.createDataFrame(pairs).join(nb, "neighbour_id").groupBy("station_id", "parameter", "ts")
+           .agg(F.median("nb_value").alias("nb_median"), F.count("*").alias("n_nb")).where("n_nb >= 2"))
+    want = values.where(F.col("parameter").isin("pm25", "pm10")).join(med, ["station_id", "parameter", "ts"])
+    cols = ["station_id", "parameter", "ts", "value", "nb_median", "n_nb"]
+    assert want.count() > 100
+    assert sorted(got.select(cols).collect()) == sorted(want.select(cols).collect())

@@ -64,3 +64,55 @@ def test_the_rule_book_caps_neighbours_per_station():
     df = pd.DataFrame({"station_id": [f"s{i:02d}" for i in range(30)], "lat": 39.9, "lon": 116.4})
     counts = neighbour_pairs(df, 30.0, k).groupby("station_id").size()
     assert len(counts) == 30 and set(counts) == {k}
+
+
+def _brute_medians(rows: pd.DataFrame, pairs: pd.DataFrame, min_neighbours: int) -> pd.DataFrame:
+    """The join the spatial rules were first written as: every value to every neighbour's."""
+    nb = rows.rename(columns={"station_id": "neighbour_id", "value": "nb_value"})[["neighbour_id", "parameter", "_h", "nb_value"]]
+    joined = pairs[["station_id", "neighbour_id"]].merge(nb, on="neighbour_id")
+    med = joined.groupby(["station_id", "parameter", "_h"]).agg(nb_median=("nb_value", "median"), n_nb=("nb_value", "size")).reset_index()
+    med = med[med["n_nb"] >= min_neighbours]
+    return rows.merge(med, on=["station_id", "parameter", "_h"])
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    cols = ["station_id", "parameter", "_h", "value", "nb_median", "n_nb"]
+    return df[cols].sort_values(cols[:3]).reset_index(drop=True).astype({"n_nb": "int64"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 7), st.integers(0, 2**31 - 1), st.integers(1, 4))
+def test_neighbour_medians_equal_a_join_and_a_grouped_median(n_stations, seed, min_neighbours):
+    """The spatial rules' neighbour medians by key arithmetic (smartmon.qc.spatial) against the
+    join and grouped median they replace: ties, missing neighbours, stations without pairs."""
+    from smartmon.qc.spatial import NeighbourTable, neighbour_medians
+
+    rng = np.random.default_rng(seed)
+    ids = [f"S{i}" for i in range(n_stations)]
+    pairs = pd.DataFrame([(a, b) for a in ids[:-1] for b in ids if a != b and rng.random() < 0.7],
+                         columns=["station_id", "neighbour_id"])
+    if pairs.empty:
+        pairs = pd.DataFrame({"station_id": [ids[0]], "neighbour_id": [ids[1]]})
+    cells = [(s, p, h) for s in ids for p in ("pm25", "pm10") for h in range(400_000, 400_006) if rng.random() < 0.75]
+    rows = pd.DataFrame(cells, columns=["station_id", "parameter", "_h"])
+    rows["value"] = rng.integers(0, 6, len(rows)).astype(float) * 2.5  # few distinct values: ties
+    rows["ts"] = pd.to_datetime(rows["_h"] * 3600, unit="s")
+    got = neighbour_medians(rows, NeighbourTable.of(pairs), ("pm25", "pm10"), min_neighbours)
+    want = _brute_medians(rows, pairs, min_neighbours)
+    pd.testing.assert_frame_equal(_sorted(got.assign(_h=(got["ts"].astype("int64") // 3_600_000_000_000))), _sorted(want))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=60), st.integers(1, 9), st.integers(1, 12))
+def test_whole_hours_never_split_an_hour(steps, batch, limit):
+    """The kernel's blocks hold every row once and each hour in one block, however the rows
+    arrive in batches."""
+    from smartmon.qc.spatial import whole_hours
+
+    hours = np.cumsum(steps)
+    rows = pd.DataFrame({"_h": hours, "i": np.arange(len(hours))})
+    batches = (rows.iloc[i:i + batch] for i in range(0, len(rows), batch))
+    blocks = list(whole_hours(batches, limit))
+    assert pd.concat(blocks)["i"].tolist() == rows["i"].tolist()
+    seen = [set(b["_h"]) for b in blocks]
+    assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1:])
