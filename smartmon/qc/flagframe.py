@@ -47,8 +47,9 @@ def hour_runs(flagged: DataFrame, min_hours: int = 1) -> DataFrame:
 
 def median_of(values: Column) -> Column:
     """The median of an array column (null when empty; the mean of the two middle values of an
-    even count, as Spark's median gives). Over collect_list, it takes the place of F.median in a
-    grouped aggregation, whose per-group percentile maps cost three times as much."""
+    even count, as Spark's median gives; NaN sorts above every number in both). Over
+    collect_list it takes the place of F.median in a grouped aggregation: a sorted array per
+    group instead of a map of value counts per group."""
     s = F.array_sort(values)
     n = F.size(s)
     mid = F.element_at(s, (n / 2).cast("int") + 1)

@@ -75,7 +75,9 @@ def neighbour_medians(rows: pd.DataFrame, table: NeighbourTable, parameters: tup
     want = slot[:, None] * n_st + nbr
     pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
     found = (nbr >= 0) & (keys[pos] == want)
-    got = np.sort(np.where(found, values[pos], np.inf), axis=1)  # the found values first, in order
+    # the found values first, in order; the rest NaN, which sorts last as Spark sorts NaN above
+    # every number, so a NaN value counts where Spark's median counts it
+    got = np.sort(np.where(found, values[pos], np.nan), axis=1)
     n = found.sum(axis=1)
     keep = n >= max(min_neighbours, 1)
     got, n = got[keep], n[keep]

@@ -116,3 +116,20 @@ def test_whole_hours_never_split_an_hour(steps, batch, limit):
     assert pd.concat(blocks)["i"].tolist() == rows["i"].tolist()
     seen = [set(b["_h"]) for b in blocks]
     assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1:])
+
+
+def test_a_nan_value_counts_in_the_median_as_spark_counts_it():
+    """Spark sorts NaN above every number and its median interpolates through it; the kernel
+    must give the same, not skip it (pandas would) nor let the padding of absent neighbours
+    sort before it."""
+    from smartmon.qc.spatial import NeighbourTable, neighbour_medians
+
+    pairs = pd.DataFrame({"station_id": ["A"] * 4 + ["D"] * 3, "neighbour_id": ["B", "C", "E", "F", "B", "C", "E"]})
+    rows = pd.DataFrame({"station_id": ["A", "B", "C", "D", "E"], "parameter": "pm25", "ts": pd.Timestamp("2019-01-01 01:00"),
+                         "_h": 430_000, "value": [10.0, 3.0, np.nan, 7.0, 5.0]})
+    got = neighbour_medians(rows, NeighbourTable.of(pairs), ("pm25",), 2).set_index("station_id")
+    # A: B, C and E found (F absent): [3, 5, NaN], the middle is 5
+    assert got.loc["A", "n_nb"] == 3 and got.loc["A", "nb_median"] == 5.0
+    # without E: B and C found, [3, NaN], the mean of the two middle values is NaN (as in Spark)
+    two = neighbour_medians(rows[rows["station_id"] != "E"], NeighbourTable.of(pairs), ("pm25",), 2).set_index("station_id")
+    assert two.loc["A", "n_nb"] == 2 and np.isnan(two.loc["A", "nb_median"])
