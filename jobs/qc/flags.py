@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(hours=24)  # every rule window whole: 8 h constant runs and 2-day offset runs across midnight
 
 
-def neighbour_pairs(lake: Lake, rules: Rules) -> pd.DataFrame:
+def air_station_pairs(lake: Lake, rules: Rules) -> pd.DataFrame:
     """Neighbour pairs of the air stations (computed on the driver from silver.stations)."""
     cfg = rules.air["spatial"]
     st = lake.read(SILVER_STATIONS).where(F.col("kind") == "air").select("station_id", "lat", "lon").toPandas()
@@ -83,7 +83,7 @@ def run(lake: Lake, days: list[date] | None = None, rules: Rules | None = None, 
         if win:
             log.info("QC of air data for %s (read from %d h before)", win.describe(), LOOKBACK.total_seconds() // 3600)
             air = lake.read(SILVER_AIR_HOURLY).where(win.where())
-            flags, scores, cached = air_products(air, neighbour_pairs(lake, rules), rules)
+            flags, scores, cached = air_products(air, air_station_pairs(lake, rules), rules)
             # the days are replaced, not merged: see jobs/gold/aqi_daily.py
             ending = win.predicate("ts_to", widen=False)
             air_scope = f"rule <> 'manual_audit' AND source_table = '{SILVER_AIR_HOURLY}' AND ({ending})"

@@ -40,13 +40,9 @@ class NeighbourTable:
         """pairs: station_id, neighbour_id (smartmon.qc.neighbours.neighbour_pairs)."""
         ids = pd.Index(sorted(set(pairs["station_id"]) | set(pairs["neighbour_id"])))
         i = ids.get_indexer(pairs["station_id"])
-        j = ids.get_indexer(pairs["neighbour_id"])
-        order = np.argsort(i, kind="stable")
-        i, j = i[order], j[order]
-        first = np.searchsorted(i, i, side="left")
-        slot = np.arange(len(i)) - first
-        nbr = np.full((len(ids), int(slot.max()) + 1 if len(i) else 1), -1, dtype=np.int64)
-        nbr[i, slot] = j
+        slot = pairs.groupby("station_id", sort=False).cumcount().to_numpy()
+        nbr = np.full((len(ids), int(slot.max()) + 1 if len(slot) else 1), -1, dtype=np.int64)
+        nbr[i, slot] = ids.get_indexer(pairs["neighbour_id"])
         return cls(ids, nbr)
 
 
@@ -59,13 +55,13 @@ def neighbour_medians(rows: pd.DataFrame, table: NeighbourTable, parameters: tup
     value; here each (hour, parameter, station) is one integer key, the neighbours' keys are
     looked up in the sorted keys, and the median of the row of up to twelve is taken in place.
     The median of an even count is the mean of the two middle values, as Spark's median gives."""
-    out_cols = ["station_id", "parameter", "ts", "value", "nb_median", "n_nb"]
+    cols = ["station_id", "parameter", "ts", "value"]
     s = table.stations.get_indexer(rows["station_id"])
     p = pd.Index(parameters).get_indexer(rows["parameter"])
     ok = (s >= 0) & (p >= 0)
     rows, s, p = rows[ok], s[ok], p[ok]
     if rows.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(out_cols, [object, object, "datetime64[ns]", float, float, "int64"], strict=True)})
+        return rows[cols].assign(nb_median=pd.Series(dtype=float), n_nb=pd.Series(dtype="int64"))
     n_st = len(table.stations)
     slot = rows["_h"].to_numpy(np.int64) * len(parameters) + p
     key = slot * n_st + s
@@ -84,7 +80,7 @@ def neighbour_medians(rows: pd.DataFrame, table: NeighbourTable, parameters: tup
     r = np.arange(len(n))
     lo, hi = got[r, np.maximum((n - 1) // 2, 0)], got[r, n // 2]
     med = np.where(n % 2 == 1, hi, (lo + hi) / 2)
-    out = rows.loc[keep, ["station_id", "parameter", "ts", "value"]].reset_index(drop=True)
+    out = rows.loc[keep, cols].reset_index(drop=True)
     out["nb_median"] = med
     out["n_nb"] = n.astype("int64")
     return out
@@ -117,11 +113,10 @@ def with_neighbour_medians(values: DataFrame, pairs: pd.DataFrame, parameters: t
     hour's stations together), sorted by hour within a partition, so the kernel sees whole
     hours a bounded block at a time; only the small neighbour table is shipped to them."""
     table = NeighbourTable.of(pairs)
-    params = tuple(parameters)
 
     def kernel(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for rows in whole_hours(batches, block_rows):
-            yield neighbour_medians(rows, table, params, min_neighbours)
+            yield neighbour_medians(rows, table, parameters, min_neighbours)
 
     v = values.select("station_id", "parameter", "ts", "value", hour_index(F.col("ts")).alias("_h"))
     return v.repartition("_h").sortWithinPartitions("_h").mapInPandas(kernel, MEDIAN_SCHEMA)
