@@ -77,8 +77,24 @@ def write_markdown(data: dict) -> None:
     RESULTS_MD.write_text("\n".join(out) + "\n" + tail)
 
 
-def _tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants (the JVM of a Spark driver too)."""
+def _pss_kib(pid_dir: Path) -> int | None:
+    """The process's proportional set size: its private pages plus its share of each page it
+    shares (None when the kernel does not show it)."""
+    try:
+        for line in (pid_dir / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _tree_memory_kib(root: int) -> tuple[int, int]:
+    """(summed RSS, summed PSS) of a process and all its descendants (the JVM of a Spark driver
+    too). The RSS sum counts a shared page once per process mapping it: the Python workers
+    pyspark forks from one daemon, Ray's shared object store mapped by every Ray process. The
+    PSS sum divides each shared page among its sharers, so it is what the tree holds of the
+    machine's memory; a process whose PSS cannot be read counts with its RSS."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in Path("/proc").iterdir():
@@ -92,27 +108,35 @@ def _tree_rss_kib(root: int) -> int:
         pid = int(d.name)
         children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
         rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
-    total, todo = 0, [root]
+    total_rss = total_pss = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        r = rss.get(pid, 0)
+        total_rss += r
+        if r:
+            pss = _pss_kib(Path("/proc") / str(pid))
+            total_pss += r if pss is None else pss
         todo += children.get(pid, [])
-    return total
+    return total_rss, total_pss
 
 
 @dataclass
 class Trace:
-    """A command's run: wall seconds, peak MiB of its process tree, its stdout, and when traced,
-    the memory samples and its stderr lines, each with seconds since the start."""
+    """A command's run: wall seconds, peak MiB of its process tree (PSS, see _tree_memory_kib;
+    peak_rss_mib the summed RSS, which counts shared pages once per sharer), its stdout, and
+    when traced, the memory samples (PSS MiB) and its stderr lines, each with seconds since the
+    start."""
 
     wall: float
     peak_mib: float
     out: str
     samples: list[tuple[float, float]] = field(default_factory=list)
     lines: list[tuple[float, str]] = field(default_factory=list)
+    peak_rss_mib: float = 0.0
 
     def peak_between(self, t0: float, t1: float) -> float:
-        """Peak MiB of the samples taken in [t0, t1) (0 when none)."""
+        """Peak MiB (PSS) of the samples taken in [t0, t1) (0 when none)."""
         return max((mib for t, mib in self.samples if t0 <= t < t1), default=0.0)
 
 
@@ -139,10 +163,10 @@ def run_traced(cmd: list[str], interval: float = 0.25, env: dict[str, str] | Non
                     sys.stderr.write(line)
             reader = threading.Thread(target=read, daemon=True)
             reader.start()
-        peak = 0
+        peak = peak_rss = 0
         while proc.poll() is None:
-            kib = _tree_rss_kib(proc.pid)
-            peak = max(peak, kib)
+            rss_kib, kib = _tree_memory_kib(proc.pid)
+            peak, peak_rss = max(peak, kib), max(peak_rss, rss_kib)
             if trace:
                 samples.append((time.perf_counter() - t0, kib / 1024))
             time.sleep(interval)
@@ -153,10 +177,10 @@ def run_traced(cmd: list[str], interval: float = 0.25, env: dict[str, str] | Non
         out = sink.read()
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}; its last output: {out[-2000:]}")
-    return Trace(wall, peak / 1024, out, samples, lines)
+    return Trace(wall, peak / 1024, out, samples, lines, peak_rss / 1024)
 
 
 def run_measured(cmd: list[str], interval: float = 0.25, env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak MiB of the whole process tree, stdout) of a command run to completion."""
+    """(wall seconds, peak MiB (PSS) of the whole process tree, stdout) of a command run to completion."""
     t = run_traced(cmd, interval, env)
     return t.wall, t.peak_mib, t.out

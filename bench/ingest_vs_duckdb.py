@@ -161,7 +161,7 @@ def main(rows: int) -> None:
              "reference": f"DuckDB {d['seconds']:.1f} s", "ratio": f"{f['seconds'] / d['seconds']:.2f}",
              "notes": f"Spark's CSV reader to Parquet, no bronze/Delta/lineage/refusals, no file name kept; rows out {f['rows']:,}, refused {f['rejects']:,}; "
                       f"smartmon / plain Spark = {s_time / f['seconds']:.2f}"},
-            {"case": "peak memory (process tree)", "smartmon": f"{s_mem:,.0f} MiB", "reference": f"{d_mem:,.0f} MiB",
+            {"case": "peak memory (process tree, PSS)", "smartmon": f"{s_mem:,.0f} MiB", "reference": f"{d_mem:,.0f} MiB",
              "ratio": f"{s_mem / d_mem:.2f}", "notes": f"Spark: Python driver + JVM (driver memory {os.environ.get('SMARTMON_DRIVER_MEMORY', '6g')})"},
             {"case": "rows", "smartmon": f"read {s['read']:,}, refused {s['quarantined']:,}, silver {s['silver_rows']:,}",
              "reference": f"read {d['read']:,}, refused {d['rejects']:,}, out {d['rows']:,}", "ratio": "",
