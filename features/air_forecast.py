@@ -35,7 +35,7 @@ from smartmon.catalog.names import (
     SILVER_QC_FLAGS,
     SILVER_STATIONS,
 )
-from smartmon.changes import DayWindow, literal
+from smartmon.changes import DayWindow, issues_where
 from smartmon.io import Lake
 from smartmon.jobspec import Job, by_day
 from smartmon.qc.apply import valid_air
@@ -295,9 +295,8 @@ def build_issues(lake: Lake, days: Sequence[date]) -> dict[str, int]:
         valid.unpersist()
     stations.unpersist()
     months = sorted({i.strftime("%Y-%m") for i in issues})
-    issued = ", ".join(literal(i) for i in issues)
     n = lake.merge(feats, FEATURES_AIR_FORECAST, within={"month": months}, keys_unique=True,
-                   where=lambda a: f"{a + '.' if a else ''}`issued_at` IN ({issued})").rows_written
+                   where=issues_where(issues)).rows_written
     clim_days = DayWindow.of({i.date() for i in issues})  # the climatology's UTC days are the issues' Beijing days
     n += lake.merge(clim, FEATURES_AIR_CLIMATOLOGY, within={"month": months}, keys_unique=True,
                     where=lambda a: clim_days.daily_where(alias=a)).rows_written

@@ -55,6 +55,21 @@ def literal(t: datetime) -> str:
     return f"TIMESTAMP'{t.strftime('%Y-%m-%d %H:%M:%S')}'"
 
 
+def issues_where(issued: Iterable[datetime], kinds: Iterable[str] = ()) -> Callable[[str], str]:
+    """The MERGE bound (Lake.merge's `where`) of rows keyed by forecast issue: these issue times
+    (and kinds, when given), qualified by the alias the MERGE gives. A table keeping every issue
+    holds a month of them in its partition; bounded so, a night reads and rewrites the files of
+    its own issues (their issued_at statistics), not the month's."""
+    times = ", ".join(literal(i) for i in sorted(set(issued)))
+    names = ", ".join(f"'{k}'" for k in sorted(set(kinds)))
+
+    def where(alias: str) -> str:
+        q = f"{alias}." if alias else ""
+        return f"{q}`issued_at` IN ({times})" + (f" AND {q}`kind` IN ({names})" if names else "")
+
+    return where
+
+
 @dataclass(frozen=True)
 class DayWindow:
     """Beijing days, and the hours a job reads for them: `lookback` before each day."""

@@ -45,7 +45,7 @@ from smartmon.catalog.names import (
     SILVER_QC_FLAGS,
     SILVER_STATIONS,
 )
-from smartmon.changes import DayWindow
+from smartmon.changes import DayWindow, issues_where
 from smartmon.forecast.metrics import HORIZON_BLOCKS
 from smartmon.io import Lake
 from smartmon.jobspec import Job, Scope
@@ -204,7 +204,8 @@ def score(lake: Lake, issued: list[datetime], kinds: tuple[str, ...] = KINDS, un
                                                           & F.col("issued_at").isin([F.lit(i) for i in issued]))
             who = fc.where(F.col("target") == "pm25").select("station_id", "issued_at", "kind").distinct()
             rows = rows.unionByName(city_day_skill(cf, observed_city_days(valid, moving, who, stations)), allowMissingColumns=True)
-        n = lake.merge(rows, GOLD_FORECAST_SKILL, within={"month": months}).rows_written
+        # the rows of these issues only: the MERGE reads the files of these issues, not the month's
+        n = lake.merge(rows, GOLD_FORECAST_SKILL, within={"month": months}, where=issues_where(issued, kinds)).rows_written
     finally:
         valid.unpersist()
     return {"issues": len(issued), "rows_out": n}

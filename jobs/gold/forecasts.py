@@ -42,6 +42,7 @@ from smartmon.catalog.names import (
     SILVER_QC_FLAGS,
     SILVER_STATIONS,
 )
+from smartmon.changes import issues_where
 from smartmon.errors import InputError
 from smartmon.forecast.design import design
 from smartmon.io import Lake
@@ -134,20 +135,23 @@ def run(lake: Lake, targets: tuple[str, ...] = ("pm25", "pm10", "o3"), issued: l
         return {"rows_out": 0}
     out = predict(issue_rows(lake, issued, horizons, min_history), served, kind)
     months = sorted({i.strftime("%Y-%m") for i in issued})
-    within = {"month": months}
+    # every row of the source is of these issues and this kind, one per key (a feature row per
+    # station and issue, times its horizons and targets): the MERGE reads and rewrites the files
+    # of these issues only, and an issue written for the first time is a replaceWhere
+    bound = {"within": {"month": months}, "where": issues_where(issued, [kind]), "keys_unique": True}
     if not publish:
-        return {"rows_out": lake.merge(out, GOLD_FORECASTS, within=within).rows_written, "issues": len(issued),
+        return {"rows_out": lake.merge(out, GOLD_FORECASTS, **bound).rows_written, "issues": len(issued),
                 "targets": len(served)}
     missing = sorted(set(POLLUTANT_TARGETS) - {s.target for s in served})
     if missing:
         log.warning("no champion for %s: no AQI, O3-8h or city forecasts from this issue", ", ".join(missing))
-        return {"rows_out": lake.merge(out, GOLD_FORECASTS, within=within).rows_written, "issues": len(issued),
+        return {"rows_out": lake.merge(out, GOLD_FORECASTS, **bound).rows_written, "issues": len(issued),
                 "targets": len(served)}
     # the forecasts feed three products: predicted once, kept on the executors (memory and disk)
     out = out.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        n = lake.merge(hourly_products(out), GOLD_FORECASTS, within=within).rows_written
-        cities = lake.merge(city_days(out, lake.read(SILVER_STATIONS)), GOLD_FORECAST_CITY_DAILY, within=within).rows_written
+        n = lake.merge(hourly_products(out), GOLD_FORECASTS, **bound).rows_written
+        cities = lake.merge(city_days(out, lake.read(SILVER_STATIONS)), GOLD_FORECAST_CITY_DAILY, **bound).rows_written
     finally:
         out.unpersist()
     return {"rows_out": n, "city_days": cities, "issues": len(issued), "targets": len(served)}

@@ -102,9 +102,16 @@ def test_nightly_forecasts_every_station_with_a_week_of_data_and_keeps_every_iss
     assert rows.where("trained_until IS NULL OR trained_until >= issued_at OR value < 0 OR value IS NULL").count() == 0
     assert rows.agg(F.max("horizon_h")).first()[0] == HORIZONS_NIGHTLY
     assert forecasts.nightly(lake, DAY)["rows_out"] == 0  # same champions, same issue: nothing changes
-    # the next night adds its issue and keeps this one
+    # the next night adds its issue and keeps this one, touching only its own issue's rows: a
+    # replaceWhere bounded by the issue, not a MERGE over the month's issues
     air_forecast.nightly(lake, DAY + timedelta(days=1))
     forecasts.nightly(lake, DAY + timedelta(days=1))
+    from delta.tables import DeltaTable
+
+    last = DeltaTable.forPath(lake.spark, lake.path("gold.forecasts")).history(1).first()
+    assert last.operation == "WRITE", last.operation
+    assert f"{issue_time(DAY + timedelta(days=1)):%Y-%m-%d %H:%M:%S}" in last.operationParameters["predicate"]
+    assert f"{issue:%Y-%m-%d %H:%M:%S}" not in last.operationParameters["predicate"]
     issues = {r.issued_at for r in lake.read("gold.forecasts").where("kind = 'nightly'").select("issued_at").distinct().collect()}
     assert {issue, issue_time(DAY + timedelta(days=1))} <= issues
     # what `smartmon nightly` prints at its end

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartmon.beijing_time import to_beijing
-from smartmon.changes import DayWindow, days_of_month, days_spanning
+from smartmon.changes import DayWindow, days_of_month, days_spanning, issues_where
 from smartmon.io import ROWS_PER_FILE, time_files
 
 D = date
@@ -98,3 +98,15 @@ def test_files_bound_rows_per_file_unless_a_day_is_larger(rows, days, cores):
     assert 1 <= n <= max(1, days)
     if n < days:
         assert rows <= n * ROWS_PER_FILE
+
+
+@pytest.mark.parametrize(("issued", "kinds", "alias", "predicate"), [
+    ([datetime(2019, 1, 31, 16)], ["nightly"], "t", "t.`issued_at` IN (TIMESTAMP'2019-01-31 16:00:00') AND t.`kind` IN ('nightly')"),
+    # sorted and each once, whatever order the caller gives; no kind term when no kinds are given
+    ([datetime(2019, 1, 31, 16), datetime(2019, 1, 30, 16), datetime(2019, 1, 31, 16)], [], "",
+     "`issued_at` IN (TIMESTAMP'2019-01-30 16:00:00', TIMESTAMP'2019-01-31 16:00:00')"),
+    ([datetime(2019, 1, 2)], ["backtest", "nightly", "backtest"], "s",
+     "s.`issued_at` IN (TIMESTAMP'2019-01-02 00:00:00') AND s.`kind` IN ('backtest', 'nightly')"),
+])
+def test_an_issues_bound_names_its_issues_and_kinds_as_literals(issued, kinds, alias, predicate):
+    assert issues_where(issued, kinds)(alias) == predicate
