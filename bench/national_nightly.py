@@ -12,10 +12,15 @@ Two nights of the same network, in one run, side by side:
   the month-end night, the night whose cost grew with the month when jobs were month-scoped.
 Cost follows data when the two walls are close.
 
-The run has its own landing zone and MLflow stores: the first night a new one (no station has 7
-days yet, nothing to train), the measured night a copy of the history's, so the champions the
-history's nightly trained are found and served, and the weekly retrain runs only when due, as in a
-nightly series; everything else runs as in production, the standing scenarios included. Its last
+The run has its own landing zone and MLflow stores: the first night a new one (no station of the
+network has 7 days yet, nothing to train), the measured night a copy of the history's, so the
+champions the history's nightly trained are found and served, and the weekly retrain runs only
+when due, as in a nightly series; everything else runs as in production, the standing scenarios
+included. The default start, 2019-01-01 on a base lake of January, puts the network's days
+before days the lake already holds: late data, so the first night also rebuilds the later
+forecast issues its day reaches. `--start` after the base lake's last day is a network joining an
+up-to-date lake: its first night gets a copy of the base lake's MLflow store (beside the base lake,
+or in the mlflow folder beside it), so the real stations' champions serve as in production. Its last
 line is one JSON object: stations, history_days, wall_s, peak_mib, first_night_wall_s.
 """
 
@@ -128,15 +133,15 @@ def history_lake(base: Path, stations: int, start: date, days: int, work: Path, 
     return copy, key / "landing"
 
 
-def carry_mlflow(key: Path, work: Path, tag: str) -> None:
-    """Give the measured night a copy of the history's MLflow store (the sqlite database and the
-    artifacts), its absolute artifact paths moved to the copy, so the history's champions are
-    found and the night's own runs stay out of the cache."""
-    old, new = key / "artifacts-history", work / f"artifacts-{tag}"
+def carry_mlflow(store: Path, artifacts: Path, work: Path, tag: str) -> None:
+    """Give a measured night a copy of an MLflow store (the sqlite database and the artifacts),
+    its absolute artifact paths moved to the copy, so the champions trained before (the
+    history's, or the base lake's) are found and the night's own runs stay out of the original."""
+    old, new = artifacts, work / f"artifacts-{tag}"
     db = work / f"mlflow-{tag}.db"
-    if not (key / "mlflow-history.db").exists():
+    if not store.exists():
         return
-    shutil.copy2(key / "mlflow-history.db", db)
+    shutil.copy2(store, db)
     if old.exists():
         shutil.copytree(old, new)
     with closing(sqlite3.connect(db)) as con, con:
@@ -145,6 +150,28 @@ def carry_mlflow(key: Path, work: Path, tag: str) -> None:
                 if col[2].upper().startswith(("TEXT", "VARCHAR")):
                     con.execute(f'UPDATE "{table}" SET "{col[1]}" = REPLACE("{col[1]}", ?, ?) WHERE "{col[1]}" LIKE ?',
                                 (str(old), str(new), f"%{old}%"))
+
+
+def base_last_day(base: Path) -> date | None:
+    """The last Beijing day of air data the base lake holds (its silver.changed_days, read with
+    delta-rs: a few rows), or None."""
+    from deltalake import DeltaTable
+
+    path = base / "silver" / "changed_days"
+    if not path.exists():
+        return None
+    rows = DeltaTable(str(path)).to_pyarrow_table(columns=["table", "day"]).to_pylist()
+    days = [r["day"] for r in rows if r["table"] == "silver.air_hourly"]
+    return max(days) if days else None
+
+
+def base_mlflow(base: Path) -> tuple[Path, Path] | None:
+    """(database, artifacts) of the MLflow store the base lake was built with: beside it
+    (bench.month_boundary's cache) or in the mlflow folder beside it (make demo's)."""
+    for folder in (base.parent, base.parent / "mlflow"):
+        if (folder / "mlflow.db").exists():
+            return folder / "mlflow.db", folder / "artifacts"
+    return None
 
 
 def measure(lake: Path, landing: Path, stations: int, run_date: date, work: Path, tag: str, data: Path | None) -> dict:
@@ -161,11 +188,17 @@ def main(stations: int, history_days: int, base_lake: str = "lake", start: str =
     print(f"base lake {base}, data root {root or 'the default'}", file=sys.stderr, flush=True)
     if not (base / "silver" / "air_hourly").exists():
         raise SystemExit(f"{base} holds no silver.air_hourly: run `make demo` first (the nightly needs the real data in)")
+    last = base_last_day(base)
     first_day = date.fromisoformat(start)
     work = Path(tempfile.mkdtemp(prefix="smartmon-bench-national-"))
     try:
         first_lake = work / "lake-first"
         shutil.copytree(base, first_lake, ignore=shutil.ignore_patterns("_landing"))
+        # a network joining the lake after its last day: the base lake's champions serve its
+        # stations as they would in production (they were trained before that day); a night
+        # inside the base lake's days gets a new store (a model trained later must not serve it)
+        if (store := base_mlflow(base)) and last and first_day > last:
+            carry_mlflow(*store, work, "first")
         first = measure(first_lake, work / "landing-first", stations, first_day, work, "first", root)
         print(f"first night ({first_day}), {stations:,} stations: {first['wall_s']:.0f} s, peak {first['peak_mib']:,.0f} MiB", flush=True)
         shutil.rmtree(first_lake, ignore_errors=True)
@@ -174,7 +207,8 @@ def main(stations: int, history_days: int, base_lake: str = "lake", start: str =
         if history_days:
             run_date = first_day + timedelta(days=history_days)
             lake, landing = history_lake(base, stations, first_day, history_days, work, rebuild, root)
-            carry_mlflow(lake_key(base, stations, first_day, history_days), work, "later")
+            key = lake_key(base, stations, first_day, history_days)
+            carry_mlflow(key / "mlflow-history.db", key / "artifacts-history", work, "later")
             before = {p for p in landing.rglob("*") if p.is_file()}
             try:
                 later = measure(lake, landing, stations, run_date, work, "later", root)
@@ -215,7 +249,8 @@ if __name__ == "__main__":
     parser.add_argument("--stations", type=int, default=100_000)
     parser.add_argument("--history-days", type=int, default=0, help="days of history before the measured night (29: month-end)")
     parser.add_argument("--base-lake", default="lake", help="a lake holding the real data (make demo builds ./lake)")
-    parser.add_argument("--start", default=START, help="the network's first day (the first night)")
+    parser.add_argument("--start", default=START, help="the network's first day (the first night); after the base lake's "
+                        "last day, the network joins an up-to-date lake and the base lake's champions serve")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached history")
     parser.add_argument("--data", help="the data root the base lake was built from (default: a data folder beside it, else SMARTMON_DATA)")
     parser.add_argument("--smoke-test", action="store_true", help="300 stations, 2 days of history (CI-sized)")

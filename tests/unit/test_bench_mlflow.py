@@ -28,7 +28,7 @@ def test_the_copy_finds_the_history_runs_and_writes_beside_itself(tmp_path: Path
     key, work = tmp_path / "cache", tmp_path / "work"
     work.mkdir()
     run_id = _log_run(key / "mlflow-history.db", key / "artifacts-history")
-    carry_mlflow(key, work, "later")
+    carry_mlflow(key / "mlflow-history.db", key / "artifacts-history", work, "later")
 
     mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow-later.db'}")
     exp = mlflow.get_experiment_by_name("carry")
@@ -43,5 +43,5 @@ def test_the_copy_finds_the_history_runs_and_writes_beside_itself(tmp_path: Path
 
 
 def test_no_history_store_leaves_the_night_a_new_one(tmp_path: Path) -> None:
-    carry_mlflow(tmp_path / "cache", tmp_path, "later")
+    carry_mlflow(tmp_path / "cache" / "mlflow-history.db", tmp_path / "cache" / "artifacts-history", tmp_path, "later")
     assert not (tmp_path / "mlflow-later.db").exists()
