@@ -191,7 +191,11 @@ def score(lake: Lake, issued: list[datetime], kinds: tuple[str, ...] = KINDS, un
     win = DayWindow.of([first + timedelta(days=k) for k in range((last - first).days + 1)],
                        lookback=timedelta(hours=PERSISTENCE_HOURS))
     _, valid = scope.valid_in(lake, win)
-    valid = valid.persist()
+    # only the stations these issues forecast: every score is per forecast station, and a night
+    # of a national network holds stations not forecast yet (less than a week of data), whose
+    # hours would go through the windows and joins for nothing
+    forecast_ids = F.broadcast(fc.select("station_id").distinct())
+    valid = valid.join(forecast_ids, "station_id").persist()
     try:
         stations = lake.read(SILVER_STATIONS)
         clim = (lake.read(FEATURES_AIR_CLIMATOLOGY).where(F.col("month").isin(*months))
