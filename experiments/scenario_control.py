@@ -21,7 +21,8 @@ def _row(output: str, kind: str, entity: str, nominal: float, values: np.ndarray
             "p05": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95)), "unit": unit}
 
 
-def result_rows(hourly: pd.DataFrame, carbon_in: CarbonInputs, r: response.Response, spec: Spec) -> pd.DataFrame:
+def result_rows(stations: pd.DataFrame, carbon_in: CarbonInputs, r: response.Response, spec: Spec) -> pd.DataFrame:
+    """stations: scenario_inputs.control_inputs (per station: valid hours, exceedances, longest run, H3 cells)."""
     rng = np.random.default_rng(spec.seed)
     calib = np.exp(rng.normal(0, CALIBRATION_SIGMA, spec.draws) - CALIBRATION_SIGMA ** 2 / 2)
     cut = -float(spec.raw.get("cut", 1.0))  # share of the named sources' emissions removed on the named days
@@ -34,7 +35,7 @@ def result_rows(hourly: pd.DataFrame, carbon_in: CarbonInputs, r: response.Respo
     rows = []
     for res in ("h3_r7", "h3_r9"):
         kind = f"hex_r{res[-1]}"
-        hot = control.hotspots(hourly, res).head(TOP_HOTSPOTS)
+        hot = control.hotspots(stations, res).head(TOP_HOTSPOTS)
         for h in hot.itertuples():
             cell = str(int(h.cell))
             rows.append(_row("exceedance_freq", kind, cell, h.exceedance_freq, None, "share of valid hours > 75 ug/m3"))

@@ -24,6 +24,7 @@ from smartmon.catalog.names import (
 )
 from smartmon.io import Lake
 from smartmon.qc.apply import valid_air
+from smartmon.scenario.control import station_runs
 from smartmon.scenario.spec import Spec
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,11 @@ def water_inputs(lake: Lake, spec: Spec) -> WaterInputs:
 
 
 def control_inputs(lake: Lake, spec: Spec) -> pd.DataFrame:
-    """Valid hourly PM2.5 of every located air station in the period, with its H3 cells."""
+    """Every located air station with a valid PM2.5 hour in the period: its exceedance hours and
+    longest run (smartmon.scenario.control.station_runs, computed on the executors: the hours
+    themselves are millions at national scale) and its H3 cells, one row per station."""
     t0, t1 = utc_range(spec)
     air = valid_air(lake.read(SILVER_AIR_HOURLY).where(F.col("ts").between(t0, t1)), lake.read(SILVER_QC_FLAGS))
-    st = lake.read(SILVER_STATIONS).where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9", "lat", "lon")
-    return air.select("station_id", "ts", "pm25").join(st, "station_id").orderBy("station_id", "ts").toPandas()
+    st = lake.read(SILVER_STATIONS).where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9")
+    runs = station_runs(air.select("station_id", "ts", "pm25").join(st.select("station_id"), "station_id"))
+    return runs.join(st, "station_id").orderBy("station_id").toPandas()

@@ -139,16 +139,17 @@ def test_cutting_discharges_never_raises_a_section_concentration(seed, cut):
     assert (less["conc_cod"].to_numpy() <= base["conc_cod"].to_numpy() + 1e-12).all()
 
 
-@pytest.mark.parametrize("values, run", [([80, 90, 10, 80, 80, 80], 3), ([10, 20], 0), ([76] * 5, 5)])
-def test_hotspot_persistence_and_frequency(values, run):
-    ts = pd.date_range("2019-01-01", periods=len(values), freq="h")
-    hourly = pd.DataFrame({"station_id": "A", "ts": ts, "pm25": values, "h3_r7": 1})
-    hot = control.hotspots(hourly, "h3_r7")
-    freq = np.mean(np.array(values) > 75)
-    if freq >= control.HOTSPOT_FREQ:
-        assert hot["persistence_h"].iloc[0] == run and hot["exceedance_freq"].iloc[0] == pytest.approx(freq)
-    else:
-        assert hot.empty
+def test_a_cell_sums_its_stations_hours_and_takes_their_longest_run():
+    # per station: valid hours, exceedances, longest run (control.station_runs, on Spark)
+    stations = pd.DataFrame({"station_id": ["A", "B", "C", "D", "E"], "hours": [6, 4, 10, 10, 20],
+                             "exceed": [4, 0, 1, 1, 1], "run": [3, 0, 1, 1, 1], "h3_r7": [7, 7, 3, 2, 9]})
+    hot = control.hotspots(stations, "h3_r7")
+    # cell 7: 4 of 10 hours, longest run 3 (A's); cells 2 and 3 tie (1 of 10, run 1): in cell
+    # order; cell 9 (1 of 20) is below HOTSPOT_FREQ
+    assert hot["cell"].tolist() == [7, 2, 3] and hot["rank"].tolist() == [1, 2, 3]
+    assert hot["hours"].tolist() == [10, 10, 10] and hot["persistence_h"].tolist() == [3, 1, 1]
+    assert hot["exceedance_freq"].tolist() == pytest.approx([0.4, 0.1, 0.1])
+    assert hot["score"].iloc[0] == pytest.approx(0.4 * (1 + np.log1p(3)))
 
 
 def test_a_standing_spec_rolls_to_end_on_the_run_date_keeping_length_and_day_offsets():
