@@ -51,6 +51,23 @@ def known(lake: Lake, kind: str) -> tuple[set[str], set[str], set[str]]:
 SECTOR_VOCABULARY = {"power", "steel", "cement", "coking", "chemical", "wastewater", "paper"}
 
 
+class Laps:
+    """Seconds of a run's phases, each from the end of the one before: a national scenario runs
+    for minutes, and its log should say where they went."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self.t
+        self.t = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.1f} s" for k, v in self.laps.items())
+
+
 def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None) -> dict:
     from smartmon.mlflow_session import get_mlflow
     from smartmon.ray_session import get_ray
@@ -71,21 +88,27 @@ def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None
                            "period": f"{spec.period[0]}..{spec.period[1]}"})
         mlflow.log_dict(spec.raw, "spec.json")
         versions: dict = {}
+        lap = Laps()
         if spec.kind in ("carbon", "control"):
             cin = scenario_inputs.carbon_inputs(lake, spec)
+            lap("inputs")
             resp = scenario_carbon.fit_response(cin)
             versions = {**cin.versions, scenario_carbon.MODEL: scenario_carbon.register_response(mlflow, resp)}
             mlflow.log_metrics({"response_b": resp.b, "response_background": resp.background,
                                 "response_r2": resp.r2 if resp.r2 == resp.r2 else 0.0})
+            lap("response")
             if spec.kind == "carbon":
                 out, nom = scenario_carbon.simulate(cin, spec, resp, ray)
+                lap("simulate")
                 rows = scenario_carbon.result_rows(cin, out, nom)
             else:
                 rows = scenario_control.result_rows(scenario_inputs.control_inputs(lake, spec), cin, resp, spec)
         else:
             win = scenario_inputs.water_inputs(lake, spec)
             versions = win.versions
+            lap("inputs")
             rows = scenario_water.result_rows(win, scenario_water.simulate(win, spec, ray))
+        lap("results")
         summary = summarise(spec, rows)
         mlflow.log_metrics({k: v for k, v in summary.items() if isinstance(v, float)})
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,9 +116,12 @@ def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None
             rows.to_csv(csv, index=False)
             mlflow.log_artifact(str(csv))
         run_id = run.info.run_id
+        lap("mlflow")
     written = write(lake, spec, rows, versions, run_id)
+    lap("write")
     summary.update(scenario_id=spec.hash, name=spec.name, kind=spec.kind, draws=spec.draws, rows=len(rows), rows_out=written,
                    mlflow_run_id=run_id, seconds=round(time.time() - t0, 1), model_versions=versions)
+    log.info("scenario %s: %s", spec.name, lap)
     log.info("scenario %s (%s): %d result rows, %d written", spec.name, spec.hash, len(rows), written)
     return summary
 
