@@ -157,11 +157,13 @@ def base_last_day(base: Path) -> date | None:
     delta-rs: a few rows), or None."""
     from deltalake import DeltaTable
 
-    path = base / "silver" / "changed_days"
+    from smartmon.catalog.names import SILVER_AIR_HOURLY, SILVER_CHANGED_DAYS
+
+    path = base.joinpath(*SILVER_CHANGED_DAYS.split("."))
     if not path.exists():
         return None
     rows = DeltaTable(str(path)).to_pyarrow_table(columns=["table", "day"]).to_pylist()
-    days = [r["day"] for r in rows if r["table"] == "silver.air_hourly"]
+    days = [r["day"] for r in rows if r["table"] == SILVER_AIR_HOURLY]
     return max(days) if days else None
 
 
