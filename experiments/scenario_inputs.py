@@ -151,5 +151,4 @@ def control_inputs(lake: Lake, spec: Spec) -> pd.DataFrame:
     t0, t1 = utc_range(spec)
     air = valid_air(lake.read(SILVER_AIR_HOURLY).where(F.col("ts").between(t0, t1)), lake.read(SILVER_QC_FLAGS))
     st = lake.read(SILVER_STATIONS).where(F.col("h3_r7").isNotNull()).select("station_id", "h3_r7", "h3_r9")
-    runs = station_runs(air.select("station_id", "ts", "pm25").join(st.select("station_id"), "station_id"))
-    return runs.join(st, "station_id").orderBy("station_id").toPandas()
+    return station_runs(air.select("station_id", "ts", "pm25")).join(st, "station_id").orderBy("station_id").toPandas()

@@ -23,17 +23,19 @@ def station_runs(hourly: DataFrame) -> DataFrame:
     """hourly: station_id, ts, pm25 (Spark) -> per station with a valid hour: hours (valid
     hours), exceed (of them above EXCEEDANCE_UG) and run (the longest run of consecutive
     exceedances among its valid hours, in time order; a missing hour neither breaks nor extends
-    it). Computed where the rows are, by gaps and islands: within a station, an exceedance's
-    place among all valid hours minus its place among the exceedances is constant along a run.
-    A national network's period is millions of station-hours; what leaves the executors is one
-    row per station."""
+    it). Computed where the rows are, by gaps and islands: within a station, an hour's place
+    among all valid hours minus its place among the hours of its own kind (above or not) is
+    constant along a run of that kind, so the runs partition the hours and one aggregation of
+    their lengths gives all three. A national network's period is millions of station-hours;
+    what leaves the executors is one row per station."""
     h = hourly.where(F.col("pm25").isNotNull()).select("station_id", "ts", (F.col("pm25") > EXCEEDANCE_UG).alias("exceed"))
     island = (F.row_number().over(Window.partitionBy("station_id").orderBy("ts"))
               - F.row_number().over(Window.partitionBy("station_id", "exceed").orderBy("ts")))
-    runs = (h.withColumn("island", island).where(F.col("exceed")).groupBy("station_id", "island").count()
-            .groupBy("station_id").agg(F.max("count").cast("long").alias("run")))
-    totals = h.groupBy("station_id").agg(F.count("*").alias("hours"), F.sum(F.col("exceed").cast("long")).alias("exceed"))
-    return totals.join(runs, "station_id", "left").select("station_id", "hours", "exceed", F.coalesce("run", F.lit(0)).alias("run"))
+    runs = h.withColumn("island", island).groupBy("station_id", "exceed", "island").agg(F.count("*").alias("n"))
+    above = F.when(F.col("exceed"), F.col("n"))
+    return runs.groupBy("station_id").agg(
+        F.sum("n").alias("hours"), F.coalesce(F.sum(above), F.lit(0)).alias("exceed"),
+        F.coalesce(F.max(above), F.lit(0)).alias("run"))
 
 
 def hotspots(stations: pd.DataFrame, cell_col: str) -> pd.DataFrame:
