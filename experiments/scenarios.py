@@ -68,7 +68,11 @@ class Laps:
         return ", ".join(f"{k} {v:.1f} s" for k, v in self.laps.items())
 
 
-def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None) -> dict:
+def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None, shared: dict | None = None) -> dict:
+    """shared: a dict the caller keeps across runs (the nightly's standing specs): the carbon and
+    control kinds read the same activities and fit the same response for the same period and
+    table versions, which at national scale costs most of a minute; the second run takes them
+    from it."""
     from smartmon.mlflow_session import get_mlflow
     from smartmon.ray_session import get_ray
 
@@ -90,9 +94,16 @@ def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None
         versions: dict = {}
         lap = Laps()
         if spec.kind in ("carbon", "control"):
-            cin = scenario_inputs.carbon_inputs(lake, spec)
-            lap("inputs")
-            resp = scenario_carbon.fit_response(cin)
+            key = ("carbon-basis", spec.period, tuple(sorted(inputs.items())))
+            if shared is not None and key in shared:
+                cin, resp = shared[key]
+                log.info("scenario %s: the activities and response of %s..%s taken from an earlier run", spec.name, *spec.period)
+            else:
+                cin = scenario_inputs.carbon_inputs(lake, spec)
+                lap("inputs")
+                resp = scenario_carbon.fit_response(cin)
+                if shared is not None:
+                    shared[key] = (cin, resp)
             versions = {**cin.versions, scenario_carbon.MODEL: scenario_carbon.register_response(mlflow, resp)}
             mlflow.log_metrics({"response_b": resp.b, "response_background": resp.background,
                                 "response_r2": resp.r2 if resp.r2 == resp.r2 else 0.0})

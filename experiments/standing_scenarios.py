@@ -79,6 +79,7 @@ def run_standing(lake: Lake, end: date, where: Path | None = None) -> dict[str, 
 
     paths = sorted((where or folder()).glob("*.yaml"))
     ran = skipped = unchanged = rows = 0
+    shared: dict = {}  # what specs of the same period can share (scenarios.run)
     for path in paths:
         st = rolled(path, end, nightly_draws())
         why = has_activity(lake, st.kind, st.period)
@@ -86,7 +87,7 @@ def run_standing(lake: Lake, end: date, where: Path | None = None) -> dict[str, 
             log.warning("scenario %s skipped: %s", path.name, why)
             skipped += 1
             continue
-        s = scenarios.run(lake, path, st.draws, st.period, list(st.days) or None)
+        s = scenarios.run(lake, path, st.draws, st.period, list(st.days) or None, shared)
         if s.get("skipped"):
             unchanged += 1
             continue

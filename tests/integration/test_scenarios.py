@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
@@ -91,3 +92,33 @@ def test_the_nightly_runs_standing_specs_over_the_days_ending_on_the_run_date(la
     # the same night again: same spec, same input versions, so it is not run again
     again = run_standing(lake, date(2018, 4, 2), folder)
     assert again == {"rows_in": 0, "scenarios": 0, "skipped": 0, "unchanged": 1}
+
+
+def test_standing_carbon_and_control_of_a_period_share_one_basis(lake, simulated, tmp_path, monkeypatch):
+    """The control spec reuses the carbon spec's activities and fitted response when they cover
+    the same period and table versions (at national scale their reading and fit cost most of a
+    minute a spec): read once, and the control rows equal those of a basis built afresh."""
+    from experiments import scenario_carbon, scenario_control, scenario_inputs
+    from experiments.standing_scenarios import rolled, run_standing
+    from smartmon.scenario import spec as specs
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for name in ("carbon_coal_power_cut", "control_temporary_cut"):
+        (folder / f"{name}.yaml").write_text((EXAMPLES / f"{name}.yaml").read_text())
+    monkeypatch.setenv("SMARTMON_SCENARIO_DRAWS", "6")
+    calls = []
+    real = scenario_inputs.carbon_inputs
+    monkeypatch.setattr(scenario_inputs, "carbon_inputs", lambda lk, sp: calls.append(sp.period) or real(lk, sp))
+    done = run_standing(lake, date(2018, 4, 2), folder)
+    assert done["scenarios"] == 2 and calls == [(date(2018, 3, 31), date(2018, 4, 2))]
+
+    st = rolled(folder / "control_temporary_cut.yaml", date(2018, 4, 2), 6)
+    spec = specs.load(st.path, st.draws, st.period, list(st.days))
+    cin = real(lake, spec)
+    fresh = scenario_control.result_rows(scenario_inputs.control_inputs(lake, spec), cin, scenario_carbon.fit_response(cin), spec)
+    stored = lake.read("gold.scenario_results").where(F.col("scenario_id") == spec.hash).toPandas()
+    cols = ["output", "entity_kind", "entity_id", "nominal", "mean", "p05", "p50", "p95"]
+    assert len(fresh) > 0
+    pd.testing.assert_frame_equal(stored[cols].sort_values(cols[:3]).reset_index(drop=True),
+                                  fresh[cols].sort_values(cols[:3]).reset_index(drop=True))

@@ -183,3 +183,22 @@ def test_transfer_in_blocks_equals_one_piece_and_modelled_equals_the_product(mon
     np.testing.assert_allclose(response.modelled(r_lat, r_lon, s_lat, s_lon, q, r), whole @ q, rtol=1e-12)
     pairs = response.transfer(r_lat[:5], r_lon[:5], s_lat, s_lon, r, pairs=True)
     assert np.array_equal(pairs, np.diag(whole[:5]))
+
+
+@pytest.mark.parametrize("draws", [1, 7, 8, 129, 200])
+def test_distribution_rows_at_once_equal_one_entity_at_a_time(draws):
+    """The national scenario summarises 10^5 entities in one call (the draws of each reduced as one
+    row) instead of one call each: the figures must be the very same, bit for bit, including for
+    an entity's draws taken as a column of the draws x receptors matrix as the simulation gives it."""
+    from experiments.scenario_carbon import distribution
+
+    rng = np.random.default_rng(draws)
+    dpm = rng.lognormal(0, 2, (draws, 57)) * rng.choice([-1, 1], 57)  # draws x receptors
+    nominal = rng.normal(size=57)
+    rows = distribution("delta_pm25", "station", [f"s{i}" for i in range(57)], dpm.T, nominal, "ug/m3")
+    assert list(rows.columns) == ["output", "entity_kind", "entity_id", "nominal", "mean", "p05", "p50", "p95", "unit"]
+    for i, row in enumerate(rows.itertuples()):
+        v = dpm[:, i]
+        assert (row.entity_id, row.nominal, row.mean) == (f"s{i}", nominal[i], v.mean())
+        assert (row.p05, row.p50, row.p95) == tuple(np.percentile(v, q) for q in (5, 50, 95))
+    assert distribution("x", "station", [], np.empty((0, draws)), np.empty(0), "u").empty
