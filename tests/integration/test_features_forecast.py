@@ -224,3 +224,24 @@ def test_mlflow_models_serve_answers_over_loopback(lake, champion, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_neighbour_pairs_are_the_stations_within_two_rings_of_res_5(spark):
+    """Built on the executors from the rings of the distinct cells, the pairs must be exactly the
+    rule written out: every other station whose res-5 cell is at most KRING[1] cells away (grid
+    distance), none for a station without a cell. Table-driven edge cases and random stations."""
+    import h3
+    import numpy as np
+
+    res, k = air_forecast.KRING
+    home = h3.latlng_to_cell(39.9, 116.4, res)
+    at = {d: sorted(h3.grid_ring(home, d))[0] for d in (1, 2, 3)}
+    table = [("same-a", home), ("same-b", home), ("ring-1", at[1]), ("ring-2", at[2]), ("ring-3", at[3]), ("no-cell", None)]
+    rng = np.random.default_rng(5)
+    table += [(f"r{i:03d}", h3.latlng_to_cell(39.5 + rng.random(), 116 + rng.random(), res)) for i in range(150)]
+    stations = spark.createDataFrame([(sid, h3.str_to_int(c) if c else None) for sid, c in table], "station_id string, h3_r5 bigint")
+    got = sorted(tuple(r) for r in air_forecast.neighbour_pairs(stations.repartition(3)).collect())
+    want = sorted((a, b) for a, ca in table for b, cb in table if a != b and ca and cb and h3.grid_distance(ca, cb) <= k)
+    assert got == want and len(set(got)) == len(got)
+    near_home = {b for a, b in got if a == "same-a"}
+    assert {"same-b", "ring-1", "ring-2"} <= near_home and not {"ring-3", "no-cell"} & near_home
