@@ -101,7 +101,7 @@ def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None
             else:
                 cin = scenario_inputs.carbon_inputs(lake, spec)
                 lap("inputs")
-                resp = scenario_carbon.fit_response(cin)
+                resp = scenario_carbon.fit_response(cin, ray)
                 if shared is not None:
                     shared[key] = (cin, resp)
             versions = {**cin.versions, scenario_carbon.MODEL: scenario_carbon.register_response(mlflow, resp)}

@@ -80,13 +80,19 @@ def transfer(r_lat, r_lon, s_lat, s_lon, r: Response, *, pairs: bool = False) ->
     return out
 
 
-def modelled(r_lat, r_lon, s_lat, s_lon, emission_kg_h, r: Response) -> np.ndarray:
+def block_rows(n_sources: int, block_cells: int | None = None) -> int:
+    """Receptors per block of a receptors x sources computation (BLOCK_CELLS cells a block)."""
+    return max(1, (BLOCK_CELLS if block_cells is None else block_cells) // max(n_sources, 1))
+
+
+def modelled(r_lat, r_lon, s_lat, s_lon, emission_kg_h, r: Response, block_cells: int | None = None) -> np.ndarray:
     """transfer @ emissions per receptor without holding the whole matrix: what calibration
-    needs, at any number of receptors and sources."""
+    needs, at any number of receptors and sources. block_cells: BLOCK_CELLS unless given (a
+    Ray task is given its caller's, so the blocks and their bits are the caller's)."""
     ra, rb = np.asarray(r_lat, dtype=float), np.asarray(r_lon, dtype=float)
     q = np.asarray(emission_kg_h, dtype=float)
     out = np.empty(len(ra))
-    step = max(1, BLOCK_CELLS // max(len(q), 1))
+    step = block_rows(len(q), block_cells)
     for i in range(0, len(ra), step):
         out[i:i + step] = transfer(ra[i:i + step], rb[i:i + step], s_lat, s_lon, r) @ q
     return out

@@ -122,3 +122,21 @@ def test_standing_carbon_and_control_of_a_period_share_one_basis(lake, simulated
     assert len(fresh) > 0
     pd.testing.assert_frame_equal(stored[cols].sort_values(cols[:3]).reset_index(drop=True),
                                   fresh[cols].sort_values(cols[:3]).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("tasks, block", [(2, 35), (3, 10**7), (4, 13), (2, 5)])
+def test_the_calibration_on_ray_equals_one_process_bit_for_bit(tasks, block):
+    """The calibration's modelled means are split over Ray tasks at the blocks one process uses:
+    the same values to the last bit, whatever the number of tasks or the block size."""
+    import numpy as np
+
+    from experiments.scenario_carbon import modelled_on_ray
+    from smartmon.ray_session import get_ray
+    from smartmon.scenario import response
+
+    rng = np.random.default_rng(tasks * block)
+    r_lat, r_lon = 39 + rng.random(101), 116 + rng.random(101)
+    s_lat, s_lon, q = 39 + rng.random(5), 116 + rng.random(5), rng.random(5) * 10
+    r = response.Response(b=0.7, wind_rose=tuple(rng.dirichlet(np.ones(response.SECTORS))))
+    one = response.modelled(r_lat, r_lon, s_lat, s_lon, q, r, block)
+    assert np.array_equal(modelled_on_ray(get_ray(), r_lat, r_lon, s_lat, s_lon, q, r, tasks, block), one)
