@@ -119,7 +119,7 @@ def simulate(inp: CarbonInputs, spec: Spec, r: response.Response, ray) -> tuple[
 
 def distribution(output: str, kind: str, ids, values: np.ndarray, nominal: np.ndarray, unit: str) -> pd.DataFrame:
     """Distribution rows of many entities at once: values is entities x draws. A national run has
-    about 10^5 station and cell rows; summarising them one call at a time took most of a minute.
+    about 10^5 station and cell rows, too many to summarise one call at a time.
     Each row is reduced over its own contiguous draws, as the one-entity summary reduces its
     array, so the figures are the same to the last bit (tests/unit/test_scenarios.py)."""
     v = np.ascontiguousarray(values, dtype=float)

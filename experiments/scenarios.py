@@ -71,7 +71,7 @@ class Laps:
 def run(lake: Lake, path: Path, draws: int | None = None, period=None, days=None, shared: dict | None = None) -> dict:
     """shared: a dict the caller keeps across runs (the nightly's standing specs): the carbon and
     control kinds read the same activities and fit the same response for the same period and
-    table versions, which at national scale costs most of a minute; the second run takes them
+    table versions, which at national scale is a large part of a run; the second run takes them
     from it."""
     from smartmon.mlflow_session import get_mlflow
     from smartmon.ray_session import get_ray

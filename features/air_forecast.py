@@ -162,8 +162,8 @@ def neighbour_pairs(stations: DataFrame) -> DataFrame:
     """(station, neighbour) for stations whose res-5 cells are within KRING[1] rings, built on the
     executors: only the rings of the distinct cells are computed here (about 10^4 cells x 19 at
     national scale), the pairs come from joining the stations to them. A national network has
-    10^5 stations and 10^7 pairs: as a Python list they took over a minute and 2 GiB of the
-    driver to reach Spark."""
+    10^5 stations and 10^7 pairs: as a Python list on the driver they were slow to build and
+    held gigabytes there before Spark saw them."""
     _, k = KRING
     located = stations.where(F.col("h3_r5").isNotNull()).select("station_id", F.col("h3_r5").cast("long").alias("cell"))
     cells = {int(r[0]) for r in located.select("cell").distinct().collect()}

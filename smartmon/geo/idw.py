@@ -29,7 +29,7 @@ def in_reach(targets: Sequence[Point], s_lat: np.ndarray, s_lon: np.ndarray, km:
     """The targets with a source within km, found by blocks of a targets x sources matrix. The
     weights themselves come from the exact per-target loop; this only spares it the targets that
     cannot get any: at national scale nearly all of 10^5 stations are far from the weather
-    points the lake has (the KDD grid covers Beijing), and looping over them took 15 s."""
+    points the lake has (the KDD grid covers Beijing), and a Python loop over them is slow."""
     lat = np.array([np.nan if t[1] is None else t[1] for t in targets], dtype=float)
     lon = np.array([np.nan if t[2] is None else t[2] for t in targets], dtype=float)
     keep = np.zeros(len(targets), dtype=bool)
