@@ -7,6 +7,7 @@ import h3
 import numpy as np
 import pandas as pd
 
+from experiments.scenario_carbon import distribution
 from experiments.scenario_inputs import CarbonInputs
 from smartmon.scenario import control, response
 from smartmon.scenario.spec import Spec, matches
@@ -16,9 +17,9 @@ CALIBRATION_SIGMA = 0.2
 
 
 def _row(output: str, kind: str, entity: str, nominal: float, values: np.ndarray | None, unit: str) -> dict:
+    """One distribution row (scenario_carbon.distribution's summary; no draws: the nominal value)."""
     v = values if values is not None else np.array([nominal])
-    return {"output": output, "entity_kind": kind, "entity_id": entity, "nominal": float(nominal), "mean": float(v.mean()),
-            "p05": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95)), "unit": unit}
+    return distribution(output, kind, [entity], v[None, :], np.array([nominal]), unit).iloc[0].to_dict()
 
 
 def result_rows(stations: pd.DataFrame, carbon_in: CarbonInputs, r: response.Response, spec: Spec) -> pd.DataFrame:
